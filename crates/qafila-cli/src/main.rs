@@ -1,0 +1,433 @@
+//! `qafila`: the van's command line. Every capability of the van engine, scriptable and headless.
+
+mod input;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use qafila_domain::ApplicationId;
+use qafila_store::{InitOptions, Role, Store, StoreError, Summary, Van};
+
+#[derive(Parser)]
+#[command(
+    name = "qafila",
+    version,
+    about = "Qafila van: offline CNIE enrollment into an encrypted store"
+)]
+struct Cli {
+    /// The van store directory.
+    #[arg(long, global = true, env = "QAFILA_STORE", default_value_os_t = default_store())]
+    store: PathBuf,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Login {
+    /// The operator unlocking the van.
+    #[arg(long, env = "QAFILA_OPERATOR")]
+    operator: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create, inspect or check the van store.
+    #[command(subcommand)]
+    Van(VanCmd),
+    /// Manage the operators who can unlock this van.
+    #[command(subcommand)]
+    Operator(OperatorCmd),
+    /// Enroll an applicant from a JSON file; `"blob": "@file"` fields name files beside it.
+    Enroll {
+        #[command(flatten)]
+        login: Login,
+        /// The record (see schemas/enrollment.schema.json; application fields may be left out).
+        file: PathBuf,
+    },
+    /// List enrollments, newest first.
+    List {
+        #[command(flatten)]
+        login: Login,
+        /// Only this status (captured, sealed, ...).
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+    },
+    /// Search by name (Latin or Arabic, any word prefix), previous card number or id prefix.
+    Search {
+        #[command(flatten)]
+        login: Login,
+        query: String,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Show one enrollment.
+    Show {
+        #[command(flatten)]
+        login: Login,
+        id: ApplicationId,
+    },
+    /// Seal an enrollment (operator sign-off, optionally with a supervisor's approval).
+    Seal {
+        #[command(flatten)]
+        login: Login,
+        id: ApplicationId,
+        /// A supervisor approving now (their passphrase from QAFILA_SUPERVISOR_PASSPHRASE or a prompt).
+        #[arg(long)]
+        supervisor: Option<String>,
+    },
+    /// The tamper-evident journal.
+    #[command(subcommand)]
+    Journal(JournalCmd),
+    /// Decrypted JSON of an enrollment, for debugging (journaled).
+    ExportJson {
+        #[command(flatten)]
+        login: Login,
+        id: ApplicationId,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Saved drafts (enrollments interrupted mid-capture).
+    Drafts {
+        #[command(flatten)]
+        login: Login,
+    },
+    /// Write a synthetic applicant (JSON + placeholder blob files) for demos and tests.
+    Sample {
+        /// Which synthetic applicant.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Directory to write `applicant.json` and its blob files into.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum VanCmd {
+    /// Create a new store; the first operator becomes its supervisor.
+    Init {
+        #[arg(long, env = "QAFILA_VAN_ID")]
+        van_id: String,
+        #[command(flatten)]
+        login: Login,
+        /// The centers' recovery key (an age X25519 recipient, `age1...`).
+        #[arg(long, env = "QAFILA_RECOVERY_RECIPIENT")]
+        recovery: Option<String>,
+        /// scrypt work factor log2(N) for passphrases (lower it only for tests).
+        #[arg(long, default_value_t = qafila_store::DEFAULT_KDF_LOG_N, hide = true)]
+        kdf_log_n: u8,
+    },
+    /// What the store holds, readable without unlocking.
+    Status,
+    /// Full structural check of the database file.
+    Check,
+}
+
+#[derive(Subcommand)]
+enum OperatorCmd {
+    /// Enroll an operator (needs a supervisor); their passphrase from QAFILA_NEW_PASSPHRASE or a prompt.
+    Add {
+        #[command(flatten)]
+        login: Login,
+        id: String,
+        #[arg(long, default_value = "operator")]
+        role: Role,
+    },
+    /// Remove an operator (needs a supervisor).
+    Remove {
+        #[command(flatten)]
+        login: Login,
+        id: String,
+    },
+    /// List operators.
+    List,
+}
+
+#[derive(Subcommand)]
+enum JournalCmd {
+    /// Check the chain and signatures; exits 1 and names the entries if anything was tampered with.
+    Verify,
+    /// The last entries.
+    Tail {
+        #[arg(long, default_value_t = 20)]
+        n: i64,
+        #[command(flatten)]
+        login: Login,
+    },
+}
+
+fn default_store() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("qafila/van")
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let code = e.downcast_ref::<StoreError>().map(StoreError::code).unwrap_or("error");
+            eprintln!("error [{code}]: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn secret(env: &str, prompt: &str) -> Result<String> {
+    if let Ok(v) = std::env::var(env) {
+        return Ok(v);
+    }
+    rpassword::prompt_password(prompt).with_context(|| format!("no terminal to ask for the passphrase: set {env}"))
+}
+
+fn unlock(store: &Path, login: &Login) -> Result<Van> {
+    let s = Store::open(store)?;
+    let pass = secret("QAFILA_PASSPHRASE", &format!("Passphrase for {}: ", login.operator))?;
+    Ok(s.unlock(&login.operator, &pass)?)
+}
+
+fn print_json(v: &impl serde::Serialize) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, v)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn print_summaries(list: &[Summary], json: bool) -> Result<()> {
+    if json {
+        return print_json(&list);
+    }
+    for s in list {
+        println!(
+            "{}  {:<20} {:<28} {:<24} {}",
+            s.id,
+            s.status,
+            format!("{} {}", s.family_name, s.given_names),
+            format!("{} {}", s.family_name_ar, s.given_names_ar),
+            s.birth_date
+        );
+    }
+    if list.is_empty() {
+        println!("(none)");
+    }
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let json = cli.json;
+    match cli.command {
+        Command::Van(VanCmd::Init {
+            van_id,
+            login,
+            recovery,
+            kdf_log_n,
+        }) => {
+            let recovery = recovery
+                .map(|r| {
+                    r.parse::<qafila_store::age::x25519::Recipient>()
+                        .map_err(|e| anyhow::anyhow!("--recovery: not an age X25519 recipient: {e}"))
+                })
+                .transpose()?;
+            let passphrase = secret("QAFILA_PASSPHRASE", &format!("New passphrase for {}: ", login.operator))?;
+            let van = Store::init(
+                &cli.store,
+                InitOptions {
+                    van_id,
+                    operator_id: login.operator,
+                    passphrase,
+                    recovery,
+                    kdf_log_n,
+                },
+            )?;
+            let public = hex(van.store().public_key()?.as_bytes());
+            if json {
+                print_json(&serde_json::json!({"store": cli.store, "van_id": van.van_id()?, "public_key": public}))?;
+            } else {
+                println!(
+                    "Van {} initialised in {}\nSigning key: {public}",
+                    van.van_id()?,
+                    cli.store.display()
+                );
+            }
+        }
+        Command::Van(VanCmd::Status) => {
+            let s = Store::open(&cli.store)?;
+            let report = s.verify_journal()?;
+            let counts = s.status_counts()?;
+            if json {
+                print_json(&serde_json::json!({
+                    "van_id": s.van_id()?, "public_key": hex(s.public_key()?.as_bytes()),
+                    "enrollments": counts, "journal": report,
+                }))?;
+            } else {
+                println!("Van {} ({})", s.van_id()?, s.dir().display());
+                for (status, n) in &counts {
+                    println!("  {status:<20} {n}");
+                }
+                println!(
+                    "Journal: {} entries, {}",
+                    report.entries,
+                    if report.is_intact() { "intact" } else { "TAMPERED" }
+                );
+            }
+        }
+        Command::Van(VanCmd::Check) => {
+            Store::open(&cli.store)?.integrity_check()?;
+            println!("database structure ok");
+        }
+        Command::Operator(OperatorCmd::Add { login, id, role }) => {
+            let mut van = unlock(&cli.store, &login)?;
+            let pass = secret("QAFILA_NEW_PASSPHRASE", &format!("New passphrase for {id}: "))?;
+            van.add_operator(&id, &pass, role)?;
+            println!("operator {id} added");
+        }
+        Command::Operator(OperatorCmd::Remove { login, id }) => {
+            unlock(&cli.store, &login)?.remove_operator(&id)?;
+            println!("operator {id} removed");
+        }
+        Command::Operator(OperatorCmd::List) => {
+            let ops = Store::open(&cli.store)?.operators()?;
+            if json {
+                print_json(&ops)?;
+            } else {
+                for (id, role) in ops {
+                    println!("{id}\t{role:?}");
+                }
+            }
+        }
+        Command::Enroll { login, file } => {
+            let mut van = unlock(&cli.store, &login)?;
+            let (record, blobs) = input::read(&file, &van.van_id()?, van.operator())?;
+            let id = van.enroll(record, &blobs)?;
+            if json {
+                print_json(&serde_json::json!({"id": id}))?;
+            } else {
+                println!("{id}");
+            }
+        }
+        Command::List {
+            login,
+            status,
+            limit,
+            offset,
+        } => {
+            let van = unlock(&cli.store, &login)?;
+            print_summaries(&van.list(status.as_deref(), offset, limit)?, json)?;
+        }
+        Command::Search { login, query, limit } => {
+            let van = unlock(&cli.store, &login)?;
+            print_summaries(&van.search(&query, limit)?, json)?;
+        }
+        Command::Show { login, id } => {
+            let van = unlock(&cli.store, &login)?;
+            let e = van.get(&id)?;
+            if json {
+                print_json(&e)?;
+            } else {
+                let c = &e.civil;
+                println!(
+                    "{}  {:?}  {}",
+                    e.application.id,
+                    e.application.kind,
+                    e.application.status.name()
+                );
+                println!(
+                    "  {} {} / {} {}",
+                    c.family_name.latin, c.given_names.latin, c.family_name.arabic, c.given_names.arabic
+                );
+                println!("  born {}  {:?}", c.birth_date, c.sex);
+                println!("  portrait: {}", if e.portrait.is_some() { "yes" } else { "no" });
+                println!("  fingerprints: {} slots", e.fingerprints.len());
+                println!("  documents: {}", e.documents.len());
+            }
+        }
+        Command::Seal { login, id, supervisor } => {
+            let mut van = unlock(&cli.store, &login)?;
+            let sup_pass = match &supervisor {
+                Some(s) => Some(secret(
+                    "QAFILA_SUPERVISOR_PASSPHRASE",
+                    &format!("Passphrase for supervisor {s}: "),
+                )?),
+                None => None,
+            };
+            van.seal(&id, supervisor.as_deref().zip(sup_pass.as_deref()))?;
+            println!("{id} sealed");
+        }
+        Command::Journal(JournalCmd::Verify) => {
+            let report = Store::open(&cli.store)?.verify_journal()?;
+            if json {
+                print_json(&report)?;
+            } else if report.is_intact() {
+                println!(
+                    "journal intact: {} entries, every link and signature checks",
+                    report.entries
+                );
+            } else {
+                println!("journal TAMPERED ({} entries read):", report.entries);
+                for b in &report.breaks {
+                    println!("  - {b}");
+                }
+            }
+            if !report.is_intact() {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Command::Journal(JournalCmd::Tail { n, login }) => {
+            let van = unlock(&cli.store, &login)?;
+            let entries = van.journal_tail(n)?;
+            if json {
+                print_json(&entries)?;
+            } else {
+                for e in entries {
+                    println!(
+                        "{:>6} {} {:<16} {:<12} {} {}",
+                        e.seq, e.at, e.action, e.actor, e.subject, e.detail
+                    );
+                }
+            }
+        }
+        Command::ExportJson { login, id, out } => {
+            let mut van = unlock(&cli.store, &login)?;
+            let v = van.export_json(&id)?;
+            match out {
+                Some(path) => std::fs::write(&path, serde_json::to_vec_pretty(&v)?)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print_json(&v)?,
+            }
+        }
+        Command::Drafts { login } => {
+            let van = unlock(&cli.store, &login)?;
+            let drafts = van.drafts()?;
+            if json {
+                print_json(&drafts)?;
+            } else {
+                for d in drafts {
+                    println!("{}  {}  {}", d.id, d.operator_id, d.updated_at);
+                }
+            }
+        }
+        Command::Sample { seed, out } => {
+            let path = input::write_sample(seed, &out)?;
+            println!("{}", path.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,112 @@
+//! One automerge document per enrollment.
+//!
+//! The van and the issuance centers each hold a copy of an enrollment's document. Each edits its copy
+//! (the van corrects a name, a center requests a recapture) and the copies are merged: edits to
+//! different fields all survive, and concurrent edits to the same field settle on the same value
+//! everywhere. Photos and fingerprint images are never inside the document (its history would keep
+//! every retake); the record holds their SHA-256 and the blobs travel beside it.
+//!
+//! ```
+//! # use qafila_doc::EnrollmentDoc;
+//! # let now = chrono::Utc::now();
+//! let record = qafila_domain::sample::applicant(1, "VAN-01", "OP-1", now);
+//! let mut van = EnrollmentDoc::new(&record, b"van-01").unwrap();
+//! let mut center = EnrollmentDoc::load(&van.save(), b"rabat").unwrap();
+//! van.merge(&mut center).unwrap();
+//! assert_eq!(van.record().unwrap(), record);
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod json;
+
+use automerge::{ActorId, AutoCommit, ChangeHash};
+use qafila_domain::Enrollment;
+use serde_json::Value;
+
+/// What can go wrong with an enrollment document.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    /// The bytes are not an automerge document, or the document is damaged.
+    #[error("the enrollment document is damaged or not an automerge document: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+    /// The document's content does not match the enrollment record layout.
+    #[error("the enrollment document does not hold a valid record: {0}")]
+    Record(#[from] serde_json::Error),
+    /// The record did not serialize to a JSON object.
+    #[error("an enrollment record must be a JSON object")]
+    NotAnObject,
+}
+
+/// An enrollment held as an automerge document.
+#[derive(Debug, Clone)]
+pub struct EnrollmentDoc {
+    doc: AutoCommit,
+}
+
+impl EnrollmentDoc {
+    /// A new document holding `record`, edited by `actor` (a stable id of the van or center).
+    pub fn new(record: &Enrollment, actor: &[u8]) -> Result<Self, DocError> {
+        let mut doc = AutoCommit::new().with_actor(ActorId::from(actor));
+        write(&mut doc, record)?;
+        doc.commit();
+        Ok(EnrollmentDoc { doc })
+    }
+
+    /// Loads a saved document; further edits are made as `actor`.
+    pub fn load(bytes: &[u8], actor: &[u8]) -> Result<Self, DocError> {
+        let doc = AutoCommit::load(bytes)?.with_actor(ActorId::from(actor));
+        Ok(EnrollmentDoc { doc })
+    }
+
+    /// The record as the document holds it now.
+    pub fn record(&self) -> Result<Enrollment, DocError> {
+        Ok(serde_json::from_value(self.to_json()?)?)
+    }
+
+    /// The document's content as JSON (for debugging exports and for records of a newer layout).
+    pub fn to_json(&self) -> Result<Value, DocError> {
+        Ok(Value::Object(json::read_root(&self.doc)?))
+    }
+
+    /// Records the changes from the current content to `record`, field by field, as one change.
+    pub fn update(&mut self, record: &Enrollment) -> Result<(), DocError> {
+        write(&mut self.doc, record)?;
+        self.doc.commit();
+        Ok(())
+    }
+
+    /// Merges every change of `other` into this document.
+    pub fn merge(&mut self, other: &mut EnrollmentDoc) -> Result<(), DocError> {
+        self.doc.merge(&mut other.doc)?;
+        Ok(())
+    }
+
+    /// The compact binary form, with the whole history.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// The heads: hashes identifying exactly the set of changes this copy holds.
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        let mut heads = self.doc.get_heads();
+        heads.sort();
+        heads
+    }
+
+    /// The heads as lowercase hex strings.
+    pub fn heads_hex(&mut self) -> Vec<String> {
+        self.heads().iter().map(|h| h.to_string()).collect()
+    }
+
+    /// The underlying automerge document, for the sync protocol.
+    pub fn automerge(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+}
+
+fn write(doc: &mut AutoCommit, record: &Enrollment) -> Result<(), DocError> {
+    match serde_json::to_value(record)? {
+        Value::Object(m) => json::write_root(doc, &m),
+        _ => Err(DocError::NotAnObject),
+    }
+}

@@ -1,0 +1,213 @@
+//! The van engine: operators, recovery, edits, drafts, search, and journal tamper detection.
+
+use chrono::Utc;
+use qafila_store::journal::Break;
+use qafila_store::{InitOptions, Role, Store, StoreError, Van, sample};
+use rusqlite::Connection;
+
+const SUP: &str = "SUP-1";
+const PASS: &str = "supervisor passphrase";
+
+fn init(dir: &std::path::Path, recovery: Option<age::x25519::Recipient>) -> Van {
+    Store::init(
+        dir,
+        InitOptions {
+            van_id: "VAN-T".into(),
+            operator_id: SUP.into(),
+            passphrase: PASS.into(),
+            recovery,
+            kdf_log_n: 10,
+        },
+    )
+    .unwrap()
+}
+
+fn enroll(van: &mut Van, seed: u64) -> qafila_domain::ApplicationId {
+    let (r, b) = sample::complete(seed, "VAN-T", SUP, Utc::now());
+    van.enroll(r, &b).unwrap()
+}
+
+fn db(dir: &std::path::Path) -> Connection {
+    Connection::open(dir.join(qafila_store::DB_FILE)).unwrap()
+}
+
+#[test]
+fn operators_are_added_and_removed_without_reencrypting() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut van = init(tmp.path(), None);
+    let id = enroll(&mut van, 1);
+    van.add_operator("OP-2", "operator two passphrase", Role::Operator)
+        .unwrap();
+    assert_eq!(
+        van.add_operator("OP-2", "whatever passphrase", Role::Operator)
+            .unwrap_err()
+            .code(),
+        "operator_exists"
+    );
+    assert_eq!(
+        van.add_operator("OP-3", "short", Role::Operator).unwrap_err().code(),
+        "weak_passphrase"
+    );
+    drop(van);
+
+    let mut op = Store::open(tmp.path())
+        .unwrap()
+        .unlock("OP-2", "operator two passphrase")
+        .unwrap();
+    assert_eq!(op.role(), Role::Operator);
+    assert_eq!(
+        op.get(&id).unwrap().application.id,
+        id,
+        "a new operator reads existing data"
+    );
+    assert_eq!(op.remove_operator(SUP).unwrap_err().code(), "not_allowed");
+    drop(op);
+
+    let mut van = Store::open(tmp.path()).unwrap().unlock(SUP, PASS).unwrap();
+    assert_eq!(van.remove_operator(SUP).unwrap_err().code(), "last_operator");
+    van.remove_operator("OP-2").unwrap();
+    drop(van);
+    let err = Store::open(tmp.path())
+        .unwrap()
+        .unlock("OP-2", "operator two passphrase")
+        .err()
+        .unwrap();
+    assert!(matches!(err, StoreError::UnknownOperator(_)));
+    assert!(Store::open(tmp.path()).unwrap().verify_journal().unwrap().is_intact());
+}
+
+#[test]
+fn the_centers_recovery_key_opens_the_van() {
+    let tmp = tempfile::tempdir().unwrap();
+    let recovery = age::x25519::Identity::generate();
+    let mut van = init(tmp.path(), Some(recovery.to_public()));
+    let id = enroll(&mut van, 2);
+    drop(van);
+    let van = Store::open(tmp.path())
+        .unwrap()
+        .unlock_with_recovery(&recovery)
+        .unwrap();
+    assert_eq!(van.get(&id).unwrap().application.id, id);
+    let other = age::x25519::Identity::generate();
+    assert!(Store::open(tmp.path()).unwrap().unlock_with_recovery(&other).is_err());
+}
+
+#[test]
+fn edits_seal_and_search() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut van = init(tmp.path(), None);
+    let a = enroll(&mut van, 10);
+    let b = enroll(&mut van, 11);
+    let mut r = van.get(&a).unwrap();
+    r.civil.family_name.latin = "QAFILA ZZTEST".into();
+    r.civil.family_name.arabic = "قافلة".into();
+    van.update(r, &[]).unwrap();
+    assert_eq!(van.search("zztest", 10).unwrap()[0].id, a);
+    assert_eq!(van.search("قاف", 10).unwrap()[0].id, a);
+    assert!(van.search("zztestx", 10).unwrap().is_empty());
+    assert_eq!(van.search(&a.to_string()[..13], 10).unwrap()[0].id, a);
+    // The document keeps its history: the update is one more change, not a new document.
+    assert!(van.document(&a).unwrap().heads().len() == 1);
+
+    van.seal(&b, Some((SUP, PASS))).unwrap();
+    let sealed = van.get(&b).unwrap();
+    assert_eq!(sealed.application.status.name(), "sealed");
+    assert_eq!(sealed.sign_off.supervisor.as_ref().unwrap().by, SUP);
+    assert_eq!(van.update(sealed, &[]).unwrap_err().code(), "wrong_status");
+    assert_eq!(van.seal(&b, None).unwrap_err().code(), "wrong_status");
+    assert_eq!(
+        van.seal(&a, Some((SUP, "wrong passphrase"))).unwrap_err().code(),
+        "wrong_passphrase"
+    );
+    assert_eq!(van.list(Some("sealed"), 0, 10).unwrap().len(), 1);
+    assert_eq!(van.list(None, 0, 10).unwrap().len(), 2);
+}
+
+#[test]
+fn drafts_survive_and_are_removed_on_enroll() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut van = init(tmp.path(), None);
+    let (r, b) = sample::complete(20, "VAN-T", SUP, Utc::now());
+    let id = r.application.id.to_string();
+    van.save_draft(&id, &serde_json::json!({"civil": {"family_name": {"latin": "HALF"}}}))
+        .unwrap();
+    van.save_draft(
+        &id,
+        &serde_json::json!({"civil": {"family_name": {"latin": "HALF TYPED"}}}),
+    )
+    .unwrap();
+    drop(van);
+    let mut van = Store::open(tmp.path()).unwrap().unlock(SUP, PASS).unwrap();
+    let drafts = van.drafts().unwrap();
+    assert_eq!(drafts.len(), 1);
+    assert_eq!(drafts[0].data["civil"]["family_name"]["latin"], "HALF TYPED");
+    van.enroll(r, &b).unwrap();
+    assert!(van.drafts().unwrap().is_empty());
+}
+
+fn tampered(f: impl FnOnce(&Connection)) -> Vec<Break> {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut van = init(tmp.path(), None);
+    for seed in 0..4 {
+        enroll(&mut van, seed);
+    }
+    drop(van);
+    assert!(Store::open(tmp.path()).unwrap().verify_journal().unwrap().is_intact());
+    f(&db(tmp.path()));
+    Store::open(tmp.path()).unwrap().verify_journal().unwrap().breaks
+}
+
+#[test]
+fn journal_names_deleted_entries() {
+    let breaks = tampered(|db| {
+        db.execute("DELETE FROM journal WHERE seq = 3", []).unwrap();
+    });
+    assert!(breaks.contains(&Break::Missing { after: 2, before: 4 }), "{breaks:?}");
+}
+
+#[test]
+fn journal_names_altered_entries() {
+    let breaks = tampered(|db| {
+        db.execute("UPDATE journal SET action = 'purge' WHERE seq = 4", [])
+            .unwrap();
+    });
+    assert_eq!(breaks, vec![Break::Altered { seq: 4 }]);
+}
+
+#[test]
+fn journal_names_reordered_entries() {
+    let breaks = tampered(|db| {
+        db.execute_batch(
+            "UPDATE journal SET seq = -1 WHERE seq = 3; UPDATE journal SET seq = 3 WHERE seq = 4; UPDATE journal SET seq = 4 WHERE seq = -1;",
+        )
+        .unwrap();
+    });
+    assert!(
+        breaks
+            .iter()
+            .any(|b| matches!(b, Break::BrokenLink { seq: 3 } | Break::Altered { seq: 3 })),
+        "{breaks:?}"
+    );
+    assert!(
+        breaks
+            .iter()
+            .any(|b| matches!(b, Break::BrokenLink { seq: 4 } | Break::Altered { seq: 4 })),
+        "{breaks:?}"
+    );
+}
+
+#[test]
+fn journal_names_truncation_and_forged_signatures() {
+    let breaks = tampered(|db| {
+        db.execute("DELETE FROM journal WHERE seq >= 4", []).unwrap();
+    });
+    assert!(
+        breaks.contains(&Break::Truncated { last: 3, expected: 5 }),
+        "{breaks:?}"
+    );
+    let breaks = tampered(|db| {
+        db.execute("UPDATE journal SET sig = zeroblob(64) WHERE seq = 2", [])
+            .unwrap();
+    });
+    assert_eq!(breaks, vec![Break::BadSignature { seq: 2 }]);
+}
