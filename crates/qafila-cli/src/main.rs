@@ -305,7 +305,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 print_json(&ops)?;
             } else {
                 for (id, role) in ops {
-                    println!("{id}\t{role:?}");
+                    println!("{id}\t{role}");
                 }
             }
         }

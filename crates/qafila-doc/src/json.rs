@@ -6,7 +6,7 @@
 //! the fields that changed, so edits made elsewhere to other fields survive the merge.
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, Prop, ROOT, ReadDoc, ScalarValue, Value as AmValue};
+use automerge::{AutoCommit, ObjId, ObjType, Prop, ROOT, ReadDoc, ScalarValue, Value as AmValue, hydrate};
 use serde_json::{Map, Number, Value};
 
 use crate::DocError;
@@ -14,6 +14,28 @@ use crate::DocError;
 /// Makes the document's root equal to `value` (a JSON object), changing only what differs.
 pub fn write_root(doc: &mut AutoCommit, value: &Map<String, Value>) -> Result<(), DocError> {
     write_map(doc, &ROOT, value)
+}
+
+/// Fills an empty document's root with `value` in one batch operation (far faster than a put per field).
+pub fn init_root(doc: &mut AutoCommit, value: &Map<String, Value>) -> Result<(), DocError> {
+    let root = value
+        .iter()
+        .map(|(k, v)| (k.clone(), to_hydrate(v)))
+        .collect::<std::collections::HashMap<_, _>>();
+    doc.init_root_from_hydrate(&hydrate::Map::from(root))?;
+    Ok(())
+}
+
+fn to_hydrate(v: &Value) -> hydrate::Value {
+    match v {
+        Value::Object(m) => hydrate::Value::Map(hydrate::Map::from(
+            m.iter()
+                .map(|(k, v)| (k.clone(), to_hydrate(v)))
+                .collect::<std::collections::HashMap<_, _>>(),
+        )),
+        Value::Array(a) => hydrate::Value::List(hydrate::List::from(a.iter().map(to_hydrate).collect::<Vec<_>>())),
+        scalar => hydrate::Value::Scalar(to_scalar(scalar)),
+    }
 }
 
 /// Reads the whole document as a JSON object.

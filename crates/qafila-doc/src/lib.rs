@@ -47,7 +47,10 @@ impl EnrollmentDoc {
     /// A new document holding `record`, edited by `actor` (a stable id of the van or center).
     pub fn new(record: &Enrollment, actor: &[u8]) -> Result<Self, DocError> {
         let mut doc = AutoCommit::new().with_actor(ActorId::from(actor));
-        write(&mut doc, record)?;
+        match serde_json::to_value(record)? {
+            Value::Object(m) => json::init_root(&mut doc, &m)?,
+            _ => return Err(DocError::NotAnObject),
+        }
         doc.commit();
         Ok(EnrollmentDoc { doc })
     }

@@ -115,16 +115,11 @@ pub fn append(
     };
     let hash = digest(&prev_hash, &entry);
     let sig = key.sign(&hash);
-    tx.execute(
-        "INSERT INTO journal (seq, at, action, actor, subject, detail, prev, hash, sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![entry.seq, entry.at, entry.action, entry.actor, entry.subject, entry.detail, prev_hash, hash.to_vec(), sig.to_vec()],
-    )?;
+    tx.prepare_cached("INSERT INTO journal (seq, at, action, actor, subject, detail, prev, hash, sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(params![entry.seq, entry.at, entry.action, entry.actor, entry.subject, entry.detail, prev_hash, hash.to_vec(), sig.to_vec()])?;
     let mut head = entry.seq.to_be_bytes().to_vec();
     head.extend_from_slice(&hash);
-    tx.execute(
-        "INSERT OR REPLACE INTO meta (key, value) VALUES ('journal_head', ?1)",
-        [head],
-    )?;
+    tx.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('journal_head', ?1)")?
+        .execute([head])?;
     Ok(entry.seq)
 }
 

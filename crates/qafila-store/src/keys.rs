@@ -1,8 +1,8 @@
 //! The van's keys: the store key that encrypts everything at rest, its sealed copies, and the
 //! van's signing key.
 //!
-//! - The **store key** is an age X25519 identity. Every document, blob, draft and summary is an age
-//!   message to its recipient, so writing needs only the public half and reading needs the unlock.
+//! - The **store key** is 32 random bytes. Every document, blob, draft and summary is an age message
+//!   whose file key is wrapped under it (see [`crate::at_rest`]).
 //! - It is **sealed** once per operator with age's scrypt passphrase mode, and once to the centers'
 //!   recovery recipient. Adding or removing an operator adds or deletes one sealed copy; no data is
 //!   re-encrypted.
@@ -11,14 +11,13 @@
 //! - Two **keyed hashes** derived from the store key name blobs and index names for search without
 //!   putting any plaintext (or plain hash of a known image) on disk.
 
-use std::str::FromStr;
-
-use age::secrecy::{ExposeSecret, SecretString};
+use age::secrecy::SecretString;
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use crate::at_rest::{StoreIdentity, StoreRecipient};
 use crate::error::{Result, StoreError};
 
 /// Minimum passphrase length accepted for an operator.
@@ -26,47 +25,36 @@ pub const MIN_PASSPHRASE_CHARS: usize = 8;
 
 /// The unlocked store key.
 pub struct StoreKey {
-    identity: age::x25519::Identity,
-    recipient: age::x25519::Recipient,
+    secret: Zeroizing<[u8; 32]>,
     blob_mac: Zeroizing<[u8; 32]>,
     index_mac: Zeroizing<[u8; 32]>,
 }
 
 impl StoreKey {
     /// A fresh random store key.
-    pub fn generate() -> Self {
-        Self::from_identity(age::x25519::Identity::generate())
+    pub fn generate() -> Result<Self> {
+        let mut secret = Zeroizing::new([0u8; 32]);
+        getrandom::fill(secret.as_mut()).map_err(|e| StoreError::Crypto(e.to_string()))?;
+        Ok(Self::from_secret(secret))
     }
 
-    fn from_identity(identity: age::x25519::Identity) -> Self {
-        let secret = identity.to_string();
-        let root = Zeroizing::new(Sha256::digest(secret.expose_secret().as_bytes()));
-        let derive = |label: &[u8]| {
-            let mut mac = Hmac::<Sha256>::new_from_slice(&root).expect("HMAC takes any key length");
-            mac.update(label);
-            Zeroizing::new(<[u8; 32]>::from(mac.finalize().into_bytes()))
-        };
+    fn from_secret(secret: Zeroizing<[u8; 32]>) -> Self {
+        let derive = |label: &[u8]| Zeroizing::new(keyed(&secret, label));
         StoreKey {
-            recipient: identity.to_public(),
             blob_mac: derive(b"qafila/store/blob-id/v1"),
             index_mac: derive(b"qafila/store/search-index/v1"),
-            identity,
+            secret,
         }
-    }
-
-    /// The public half, stored in clear so that the store can be written to.
-    pub fn recipient(&self) -> &age::x25519::Recipient {
-        &self.recipient
     }
 
     /// Encrypts bytes for storage.
     pub fn encrypt(&self, plaintext: &[u8]) -> Result<Vec<u8>> {
-        age::encrypt(&self.recipient, plaintext).map_err(|e| StoreError::Crypto(e.to_string()))
+        age::encrypt(&StoreRecipient(&self.secret), plaintext).map_err(|e| StoreError::Crypto(e.to_string()))
     }
 
     /// Decrypts stored bytes; `what` and `id` name the item in the error if it is damaged.
     pub fn decrypt(&self, ciphertext: &[u8], what: &'static str, id: &str) -> Result<Vec<u8>> {
-        age::decrypt(&self.identity, ciphertext).map_err(|_| StoreError::Corrupt {
+        age::decrypt(&StoreIdentity(&self.secret), ciphertext).map_err(|_| StoreError::Corrupt {
             what,
             id: id.to_string(),
         })
@@ -89,14 +77,12 @@ impl StoreKey {
         }
         let mut r = age::scrypt::Recipient::new(SecretString::from(passphrase.to_owned()));
         r.set_work_factor(log_n.clamp(1, 30));
-        let secret = self.identity.to_string();
-        age::encrypt(&r, secret.expose_secret().as_bytes()).map_err(|e| StoreError::Crypto(e.to_string()))
+        age::encrypt(&r, self.secret.as_ref()).map_err(|e| StoreError::Crypto(e.to_string()))
     }
 
     /// Seals the store key to a recovery recipient (an age X25519 public key held by the centers).
     pub fn seal_to_recipient(&self, recipient: &age::x25519::Recipient) -> Result<Vec<u8>> {
-        let secret = self.identity.to_string();
-        age::encrypt(recipient, secret.expose_secret().as_bytes()).map_err(|e| StoreError::Crypto(e.to_string()))
+        age::encrypt(recipient, self.secret.as_ref()).map_err(|e| StoreError::Crypto(e.to_string()))
     }
 
     /// Opens a passphrase-sealed copy; fails with `WrongPassphrase` for a wrong passphrase.
@@ -118,15 +104,11 @@ impl StoreKey {
     }
 
     fn parse(secret: &[u8]) -> Result<Self> {
-        let text = std::str::from_utf8(secret).map_err(|_| StoreError::Corrupt {
+        let bytes: [u8; 32] = secret.try_into().map_err(|_| StoreError::Corrupt {
             what: "store key",
             id: "sealed".into(),
         })?;
-        let identity = age::x25519::Identity::from_str(text.trim()).map_err(|_| StoreError::Corrupt {
-            what: "store key",
-            id: "sealed".into(),
-        })?;
-        Ok(Self::from_identity(identity))
+        Ok(Self::from_secret(Zeroizing::new(bytes)))
     }
 }
 

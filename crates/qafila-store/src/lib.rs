@@ -11,6 +11,7 @@
 //! public for the sync layer and for tests.
 #![forbid(unsafe_code)]
 
+mod at_rest;
 pub mod error;
 pub mod journal;
 pub mod keys;

@@ -31,8 +31,15 @@ pub enum Role {
     Supervisor,
 }
 
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl Role {
-    fn name(self) -> &'static str {
+    /// The stored name (`operator`, `supervisor`).
+    pub fn name(self) -> &'static str {
         match self {
             Role::Operator => "operator",
             Role::Supervisor => "supervisor",
@@ -84,7 +91,7 @@ impl Store {
         if dir.join(sqlite::DB_FILE).exists() {
             return Err(StoreError::AlreadyInitialised(dir.display().to_string()));
         }
-        let key = StoreKey::generate();
+        let key = StoreKey::generate()?;
         let sealed = key.seal_with_passphrase(&opts.passphrase, opts.kdf_log_n)?;
         let van_key = VanKey::generate()?;
         let conn = sqlite::open(dir, true, None)?;
@@ -97,7 +104,6 @@ impl Store {
             let tx = store.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let meta = |k: &str, v: &[u8]| tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![k, v]);
             meta("van_id", opts.van_id.as_bytes())?;
-            meta("store_recipient", key.recipient().to_string().as_bytes())?;
             meta("van_public_key", van_key.public().as_bytes())?;
             meta("van_secret_key", &key.encrypt(van_key.secret().as_ref())?)?;
             meta("kdf_log_n", &[opts.kdf_log_n])?;
@@ -904,10 +910,7 @@ struct Prepared {
 
 fn insert_new(tx: &Connection, p: &Prepared) -> Result<()> {
     let a = &p.record.application;
-    let inserted = tx.execute(
-        "INSERT OR IGNORE INTO enrollments (id, status, created_at, updated_at, doc, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![p.ids, a.status.name(), ts(a.created_at), ts(a.updated_at), p.doc_ct, p.summary_ct],
-    )?;
+    let inserted = tx.prepare_cached("INSERT OR IGNORE INTO enrollments (id, status, created_at, updated_at, doc, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![p.ids, a.status.name(), ts(a.created_at), ts(a.updated_at), p.doc_ct, p.summary_ct])?;
     if inserted == 0 {
         return Err(StoreError::WrongStatus {
             id: p.ids.clone(),
@@ -917,7 +920,8 @@ fn insert_new(tx: &Connection, p: &Prepared) -> Result<()> {
     }
     write_blobs(tx, &p.ids, &p.blobs)?;
     write_tokens(tx, &p.ids, &p.tokens)?;
-    tx.execute("DELETE FROM drafts WHERE id = ?1", [&p.ids])?;
+    tx.prepare_cached("DELETE FROM drafts WHERE id = ?1")?
+        .execute([&p.ids])?;
     Ok(())
 }
 
@@ -928,15 +932,11 @@ fn ts(t: DateTime<Utc>) -> String {
 fn write_blobs(tx: &Connection, enrollment: &str, blobs: &[BlobWrite]) -> Result<()> {
     for BlobWrite { id, new } in blobs {
         if let Some((size, ct)) = new {
-            tx.execute(
-                "INSERT OR IGNORE INTO blobs (id, size, data) VALUES (?1, ?2, ?3)",
-                params![id, size, ct],
-            )?;
+            tx.prepare_cached("INSERT OR IGNORE INTO blobs (id, size, data) VALUES (?1, ?2, ?3)")?
+                .execute(params![id, size, ct])?;
         }
-        tx.execute(
-            "INSERT OR IGNORE INTO enrollment_blobs (enrollment_id, blob_id) VALUES (?1, ?2)",
-            params![enrollment, id],
-        )?;
+        tx.prepare_cached("INSERT OR IGNORE INTO enrollment_blobs (enrollment_id, blob_id) VALUES (?1, ?2)")?
+            .execute(params![enrollment, id])?;
     }
     Ok(())
 }

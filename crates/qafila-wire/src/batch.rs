@@ -1,0 +1,114 @@
+//! Batch payloads (van → centers) and update payloads (center → van).
+
+use chrono::{DateTime, Utc};
+use qafila_domain::ApplicationId;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::{WireError, cbor};
+
+/// What a van sends: the changes of many enrollments in one round trip.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchPayload {
+    /// Protocol version.
+    pub v: u16,
+    /// The sending van (checked against the envelope after decryption).
+    pub van_id: String,
+    /// Dense per-van sequence number, from 1 (checked against the envelope).
+    pub seq: u64,
+    /// Unique id of this batch.
+    pub batch_id: Uuid,
+    /// The van's wall clock when the batch was built (may be wrong: informative only).
+    pub van_clock: DateTime<Utc>,
+    /// The van's monotonic counter (its journal length): orders batches whatever the clock says.
+    pub van_counter: u64,
+    /// The changed enrollments.
+    pub documents: Vec<DocumentChanges>,
+}
+
+/// The changes of one enrollment document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentChanges {
+    /// The application id.
+    pub id: ApplicationId,
+    /// Heads the sender believes the receiver has (empty: the whole document follows).
+    pub since: Vec<String>,
+    /// Automerge changes after `since` (an incremental save).
+    #[serde(with = "serde_bytes")]
+    #[schemars(with = "Vec<u8>")]
+    pub changes: Vec<u8>,
+    /// The sender's heads after these changes.
+    pub heads: Vec<String>,
+    /// Blobs the document refers to that the receiver needs.
+    #[serde(default)]
+    pub blobs: Vec<BlobManifest>,
+}
+
+/// A blob a document needs, and the size of its transfer form.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlobManifest {
+    /// SHA-256 of the plaintext (the record's reference).
+    pub sha256: String,
+    /// Size of the encrypted transfer form in bytes.
+    pub size: u64,
+}
+
+/// What a center sends back to a van: changes made at the centers (rejections, recaptures, status).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePayload {
+    /// Protocol version.
+    pub v: u16,
+    /// The center sending.
+    pub center: String,
+    /// The van the updates are for.
+    pub van_id: String,
+    /// Position in the center's update log after these updates (the van's next `since`).
+    pub cursor: u64,
+    /// The center's clock.
+    pub server_time: DateTime<Utc>,
+    /// The changed enrollments.
+    pub documents: Vec<DocumentChanges>,
+}
+
+impl BatchPayload {
+    /// Encodes as CBOR.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        cbor::to_vec(self)
+    }
+
+    /// Decodes from CBOR.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
+        let p: Self = cbor::from_slice(bytes, "batch payload")?;
+        if p.v != crate::PROTOCOL_VERSION {
+            return Err(WireError::Version(p.v));
+        }
+        Ok(p)
+    }
+
+    /// A digest of the content, to tell a replay from a different batch under the same number.
+    pub fn digest(&self) -> [u8; 32] {
+        Sha256::digest(self.to_bytes()).into()
+    }
+}
+
+impl UpdatePayload {
+    /// Encodes as CBOR.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        cbor::to_vec(self)
+    }
+
+    /// Decodes from CBOR.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
+        let p: Self = cbor::from_slice(bytes, "update payload")?;
+        if p.v != crate::PROTOCOL_VERSION {
+            return Err(WireError::Version(p.v));
+        }
+        Ok(p)
+    }
+}

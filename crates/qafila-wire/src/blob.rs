@@ -1,0 +1,40 @@
+//! Blobs in transit: encrypted to the centers, content-addressed by the plaintext's SHA-256, and
+//! uploaded in resumable chunks.
+//!
+//! The model is tus's: `HEAD /v1/blobs/{sha256}` answers `Upload-Offset` (bytes already held) and
+//! `Upload-Length` once known; `PATCH /v1/blobs/{sha256}` with `Upload-Offset`, `Upload-Length` and
+//! `Upload-Checksum: sha256 <hex>` appends one chunk if the offset is right. A complete upload is
+//! decrypted and checked against its name before the center uses it.
+
+use sha2::{Digest, Sha256};
+
+use crate::WireError;
+use crate::envelope::decrypt_with;
+
+/// Header: bytes already held / offset of this chunk.
+pub const UPLOAD_OFFSET: &str = "upload-offset";
+/// Header: total size of the transfer form.
+pub const UPLOAD_LENGTH: &str = "upload-length";
+/// Header: `sha256 <hex>` of this chunk.
+pub const UPLOAD_CHECKSUM: &str = "upload-checksum";
+/// Largest blob accepted (transfer form), bytes.
+pub const MAX_BLOB_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The `Upload-Checksum` value of a chunk.
+pub fn chunk_checksum(chunk: &[u8]) -> String {
+    format!("sha256 {}", hex::encode(Sha256::digest(chunk)))
+}
+
+/// Decrypts a complete transfer form and checks it hashes to `sha256`.
+pub fn open(identities: &[age::x25519::Identity], transfer: &[u8], sha256: &str) -> Result<Vec<u8>, WireError> {
+    let plain = decrypt_with(identities, transfer, MAX_BLOB_BYTES as usize)?;
+    if hex::encode(Sha256::digest(&plain)) != sha256 {
+        return Err(WireError::BlobHash(sha256.into()));
+    }
+    Ok(plain)
+}
+
+/// Whether `s` is a SHA-256 in lowercase hex (the only blob names accepted).
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}

@@ -1,0 +1,31 @@
+//! Qafila's wire protocol between vans and issuance centers (see `docs/PROTOCOL.md`).
+//!
+//! - A [`batch::BatchPayload`] carries, for many enrollments at once, the automerge changes the centers
+//!   have not acknowledged, and the manifest of the blobs they need.
+//! - An [`envelope::Envelope`] carries a payload encrypted with age to every recipient of both centers
+//!   and signed with the sender's ed25519 key over the ciphertext's hash. The sender, kind and sequence
+//!   number are both outside (to find the key) and inside (authenticated by decryption, checked after).
+//!   The same envelope carries updates from a center back to a van.
+//! - A [`receipt::SignedReceipt`] is a center's signed statement of what it holds.
+//! - Blobs travel separately ([`blob`]), encrypted, content-addressed and resumable.
+//!
+//! Every message is CBOR (RFC 8949); decoding is bounded in size and nesting.
+#![forbid(unsafe_code)]
+
+pub mod batch;
+pub mod blob;
+mod cbor;
+pub mod envelope;
+pub mod error;
+pub mod receipt;
+
+pub use batch::{BatchPayload, BlobManifest, DocumentChanges, UpdatePayload};
+pub use envelope::{Envelope, Kind};
+pub use error::WireError;
+pub use receipt::{DocumentReceipt, Receipt, SignedReceipt};
+
+/// Version of the protocol spoken by this crate.
+pub const PROTOCOL_VERSION: u16 = 1;
+
+/// Largest envelope accepted (bytes); larger batches must be split by the sender.
+pub const MAX_ENVELOPE_BYTES: usize = 64 * 1024 * 1024;
