@@ -102,6 +102,40 @@ enum Command {
         #[command(flatten)]
         login: Login,
     },
+    /// The issuance centers this van sends to.
+    #[command(subcommand)]
+    Center(CenterCmd),
+    /// Write the next signed, encrypted batch and its blobs to a folder (a USB stick) for the centers.
+    Export {
+        #[command(flatten)]
+        login: Login,
+        /// The folder to write into.
+        #[arg(long)]
+        out: PathBuf,
+        /// At most this many enrollments per batch.
+        #[arg(long, default_value_t = 500)]
+        max_documents: usize,
+    },
+    /// Import a receipt a center issued (from a USB stick); the enrollments it covers become `received`.
+    Receipt {
+        #[command(flatten)]
+        login: Login,
+        /// The receipt file.
+        file: PathBuf,
+    },
+    /// Remove from the van the personal data of enrollments the centers have receipted.
+    Purge {
+        #[command(flatten)]
+        login: Login,
+        /// Keep receipted enrollments this many days before purging them.
+        #[arg(long, default_value_t = 0)]
+        retention_days: i64,
+    },
+    /// What is waiting to leave the van.
+    SyncStatus {
+        #[command(flatten)]
+        login: Login,
+    },
     /// Write a synthetic applicant (JSON + placeholder blob files) for demos and tests.
     Sample {
         /// Which synthetic applicant.
@@ -152,6 +186,28 @@ enum OperatorCmd {
     },
     /// List operators.
     List,
+}
+
+#[derive(Subcommand)]
+enum CenterCmd {
+    /// Register a center's keys (needs a supervisor).
+    Add {
+        #[command(flatten)]
+        login: Login,
+        /// Center id (`rabat`, `marrakech`).
+        id: String,
+        /// Its ed25519 public key, hex.
+        #[arg(long)]
+        key: String,
+        /// Its age recipient (`age1...`).
+        #[arg(long)]
+        recipient: String,
+    },
+    /// List the configured centers.
+    List {
+        #[command(flatten)]
+        login: Login,
+    },
 }
 
 #[derive(Subcommand)]
@@ -418,6 +474,63 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 for d in drafts {
                     println!("{}  {}  {}", d.id, d.operator_id, d.updated_at);
                 }
+            }
+        }
+        Command::Center(CenterCmd::Add {
+            login,
+            id,
+            key,
+            recipient,
+        }) => {
+            unlock(&cli.store, &login)?.add_center(&id, &key, &recipient)?;
+            println!("center {id} configured");
+        }
+        Command::Center(CenterCmd::List { login }) => {
+            let centers = unlock(&cli.store, &login)?.centers()?;
+            if json {
+                print_json(&centers)?;
+            } else {
+                for c in centers {
+                    println!("{}\t{}\t{}", c.id, c.verifying_key, c.recipient);
+                }
+            }
+        }
+        Command::Export {
+            login,
+            out,
+            max_documents,
+        } => {
+            let mut van = unlock(&cli.store, &login)?;
+            match van.export_batch(&out, max_documents)? {
+                Some(path) => println!("{}", path.display()),
+                None => println!("nothing to export: every sealed enrollment is receipted"),
+            }
+        }
+        Command::Receipt { login, file } => {
+            let mut van = unlock(&cli.store, &login)?;
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let r = van.apply_receipt(&bytes)?;
+            println!(
+                "receipt from {} for batches {}..={} ({} enrollments)",
+                r.center,
+                r.seq_from,
+                r.seq_to,
+                r.documents.len()
+            );
+        }
+        Command::Purge { login, retention_days } => {
+            let n = unlock(&cli.store, &login)?.purge_receipted(chrono::Duration::days(retention_days))?;
+            println!("{n} receipted enrollments purged from this van");
+        }
+        Command::SyncStatus { login } => {
+            let s = unlock(&cli.store, &login)?.sync_status()?;
+            if json {
+                print_json(&s)?;
+            } else {
+                println!(
+                    "waiting to send: {} enrollments; unreceipted batches: {}; receipts: {}; purged: {}",
+                    s.documents_pending, s.batches_unreceipted, s.receipts, s.purged
+                );
             }
         }
         Command::Sample { seed, out } => {

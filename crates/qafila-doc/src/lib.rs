@@ -101,6 +101,28 @@ impl EnrollmentDoc {
         self.heads().iter().map(|h| h.to_string()).collect()
     }
 
+    /// The changes after `heads` (hex) as an incremental save; everything if `heads` is empty or unknown.
+    pub fn changes_since(&mut self, heads: &[String]) -> Vec<u8> {
+        let parsed: Option<Vec<ChangeHash>> = heads.iter().map(|h| h.parse().ok()).collect();
+        match parsed {
+            Some(hs) if !hs.is_empty() && hs.iter().all(|h| self.doc.get_change_by_hash(h).is_some()) => {
+                self.doc.save_after(&hs)
+            }
+            _ => self.doc.save(),
+        }
+    }
+
+    /// Applies changes received from another copy (an incremental save or a whole document).
+    pub fn apply(&mut self, changes: &[u8]) -> Result<(), DocError> {
+        self.doc.load_incremental(changes)?;
+        Ok(())
+    }
+
+    /// Whether some applied changes wait for changes this copy has not seen.
+    pub fn has_missing_deps(&mut self) -> bool {
+        !self.doc.get_missing_deps(&[]).is_empty()
+    }
+
     /// The underlying automerge document, for the sync protocol.
     pub fn automerge(&mut self) -> &mut AutoCommit {
         &mut self.doc

@@ -40,6 +40,23 @@ pub enum StoreError {
     /// No enrollment with that id.
     #[error("no enrollment {0}")]
     NotFound(String),
+    /// The enrollment's personal data left the van after the centers' receipt.
+    #[error("enrollment {id} was delivered to the centers and its personal data purged from this van on {at}")]
+    Purged {
+        /// Enrollment id.
+        id: String,
+        /// When it was purged.
+        at: String,
+    },
+    /// A center is not configured, or a receipt or update names an unknown center.
+    #[error("unknown issuance center {0:?}: add it with `qafila center add`")]
+    UnknownCenter(String),
+    /// No center is configured, so nothing can be encrypted for them.
+    #[error("no issuance center is configured: add the centers' keys with `qafila center add`")]
+    NoCenters,
+    /// A message from a center failed its checks.
+    #[error("refused message from a center: {0}")]
+    Wire(#[from] qafila_wire::WireError),
     /// The enrollment's status forbids the change.
     #[error("enrollment {id} is {status}: {what}")]
     WrongStatus {
@@ -106,6 +123,10 @@ impl StoreError {
             StoreError::Invalid(_) => "invalid_record",
             StoreError::NotFound(_) => "not_found",
             StoreError::WrongStatus { .. } => "wrong_status",
+            StoreError::Purged { .. } => "purged",
+            StoreError::UnknownCenter(_) => "unknown_center",
+            StoreError::NoCenters => "no_centers",
+            StoreError::Wire(e) => e.code(),
             StoreError::MissingBlob(..) => "missing_blob",
             StoreError::Corrupt { .. } => "corrupt",
             StoreError::DatabaseDamaged(_) => "database_damaged",

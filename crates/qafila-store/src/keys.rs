@@ -148,6 +148,11 @@ impl VanKey {
         self.0.verifying_key()
     }
 
+    /// The ed25519 key itself, for signing wire envelopes.
+    pub(crate) fn signing(&self) -> &SigningKey {
+        &self.0
+    }
+
     /// Signs a 32-byte digest.
     pub fn sign(&self, digest: &[u8; 32]) -> [u8; 64] {
         self.0.sign(digest).to_bytes()

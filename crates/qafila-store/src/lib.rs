@@ -15,6 +15,7 @@ mod at_rest;
 pub mod error;
 pub mod journal;
 pub mod keys;
+mod outbox;
 pub mod sample;
 pub mod search;
 mod sqlite;
@@ -22,5 +23,6 @@ mod van;
 
 pub use age;
 pub use error::{Result, StoreError};
+pub use outbox::{Center, OutboundBatch, SyncStatus};
 pub use sqlite::DB_FILE;
 pub use van::{DEFAULT_KDF_LOG_N, Draft, InitOptions, OpenOptions, Role, StatusCounts, Store, Summary, Van, blob_refs};

@@ -7,7 +7,8 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::{Result, StoreError};
 
 /// Each migration takes the schema from version `i` to `i + 1`; never edit one that has shipped.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;
 CREATE TABLE operators (
     id TEXT PRIMARY KEY,
@@ -54,7 +55,49 @@ CREATE TABLE journal (
     hash BLOB NOT NULL,
     sig BLOB NOT NULL
 ) STRICT;
-"#];
+"#,
+    r#"
+CREATE TABLE centers (
+    id TEXT PRIMARY KEY,
+    verifying_key BLOB NOT NULL,
+    recipient TEXT NOT NULL,
+    added_at TEXT NOT NULL
+) STRICT;
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY,
+    batch_id TEXT NOT NULL,
+    envelope BLOB NOT NULL,
+    documents INTEGER NOT NULL,
+    manifest BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    receipted_at TEXT
+) STRICT;
+CREATE TABLE outbox_documents (
+    seq INTEGER NOT NULL,
+    enrollment_id TEXT NOT NULL,
+    heads TEXT NOT NULL,
+    PRIMARY KEY (seq, enrollment_id)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE transfer_blobs (
+    blob_id BLOB PRIMARY KEY,
+    data BLOB NOT NULL
+) STRICT;
+CREATE TABLE doc_sync (
+    enrollment_id TEXT PRIMARY KEY,
+    acked_heads TEXT NOT NULL
+) STRICT;
+CREATE TABLE receipts (
+    center TEXT NOT NULL,
+    seq_from INTEGER NOT NULL,
+    seq_to INTEGER NOT NULL,
+    signed BLOB NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (center, seq_from, seq_to)
+) STRICT;
+ALTER TABLE enrollments ADD COLUMN purged_at TEXT;
+ALTER TABLE enrollments ADD COLUMN heads TEXT NOT NULL DEFAULT '';
+"#,
+];
 
 /// The database file inside a store directory.
 pub const DB_FILE: &str = "van.db";

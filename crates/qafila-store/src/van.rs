@@ -78,7 +78,7 @@ pub struct OpenOptions {
 /// A van store that has not been unlocked: it can say what it holds but read nothing personal.
 pub struct Store {
     dir: PathBuf,
-    conn: Connection,
+    pub(crate) conn: Connection,
 }
 
 /// Counts of enrollments by status (readable without unlocking).
@@ -336,9 +336,9 @@ pub struct Draft {
 
 /// An unlocked van: the operator's working session.
 pub struct Van {
-    store: Store,
-    key: StoreKey,
-    van_key: VanKey,
+    pub(crate) store: Store,
+    pub(crate) key: StoreKey,
+    pub(crate) van_key: VanKey,
     operator: String,
     role: Role,
     actor: Vec<u8>,
@@ -388,7 +388,7 @@ impl Van {
     }
 
     /// Runs `f` in an immediate transaction and journals the action in the same transaction.
-    fn journaled<T>(
+    pub(crate) fn journaled<T>(
         &mut self,
         action: Action,
         subject: &str,
@@ -405,7 +405,7 @@ impl Van {
         Ok(out)
     }
 
-    fn require_supervisor(&self, action: &'static str) -> Result<()> {
+    pub(crate) fn require_supervisor(&self, action: &'static str) -> Result<()> {
         if self.role == Role::Supervisor {
             Ok(())
         } else {
@@ -515,6 +515,7 @@ impl Van {
             id: record.application.id,
             ids: record.application.id.to_string(),
             blobs: self.prepare_blobs(&record, blobs)?,
+            heads: doc.heads_hex().join(","),
             doc_ct: self.key.encrypt(&doc.save())?,
             summary_ct: self
                 .key
@@ -608,15 +609,17 @@ impl Van {
             .key
             .encrypt(&serde_json::to_vec(&Summary::of(record)).map_err(qafila_doc::DocError::from)?)?;
         let tokens = self.tokens(record);
+        let heads = doc.heads_hex().join(",");
         self.journaled(action, ids, detail, |tx| {
             tx.execute(
-                "UPDATE enrollments SET status = ?2, updated_at = ?3, doc = ?4, summary = ?5 WHERE id = ?1",
+                "UPDATE enrollments SET status = ?2, updated_at = ?3, doc = ?4, summary = ?5, heads = ?6 WHERE id = ?1",
                 params![
                     ids,
                     record.application.status.name(),
                     ts(record.application.updated_at),
                     doc_ct,
-                    summary_ct
+                    summary_ct,
+                    heads
                 ],
             )?;
             write_blobs(tx, ids, &prepared)?;
@@ -676,13 +679,18 @@ impl Van {
             .collect()
     }
 
-    fn load_doc(&self, ids: &str) -> Result<(EnrollmentDoc, Enrollment)> {
-        let ct: Vec<u8> = self
+    pub(crate) fn load_doc(&self, ids: &str) -> Result<(EnrollmentDoc, Enrollment)> {
+        let (ct, purged): (Vec<u8>, Option<String>) = self
             .store
             .conn
-            .query_row("SELECT doc FROM enrollments WHERE id = ?1", [ids], |r| r.get(0))
+            .query_row("SELECT doc, purged_at FROM enrollments WHERE id = ?1", [ids], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?
             .ok_or_else(|| StoreError::NotFound(ids.into()))?;
+        if let Some(at) = purged {
+            return Err(StoreError::Purged { id: ids.into(), at });
+        }
         let plain = self.key.decrypt(&ct, "enrollment", ids)?;
         let doc = EnrollmentDoc::load(&plain, &self.actor).map_err(|_| StoreError::Corrupt {
             what: "enrollment",
@@ -906,11 +914,12 @@ struct Prepared {
     summary_ct: Vec<u8>,
     blobs: Vec<BlobWrite>,
     tokens: Vec<Vec<u8>>,
+    heads: String,
 }
 
 fn insert_new(tx: &Connection, p: &Prepared) -> Result<()> {
     let a = &p.record.application;
-    let inserted = tx.prepare_cached("INSERT OR IGNORE INTO enrollments (id, status, created_at, updated_at, doc, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![p.ids, a.status.name(), ts(a.created_at), ts(a.updated_at), p.doc_ct, p.summary_ct])?;
+    let inserted = tx.prepare_cached("INSERT OR IGNORE INTO enrollments (id, status, created_at, updated_at, doc, summary, heads) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![p.ids, a.status.name(), ts(a.created_at), ts(a.updated_at), p.doc_ct, p.summary_ct, p.heads])?;
     if inserted == 0 {
         return Err(StoreError::WrongStatus {
             id: p.ids.clone(),
