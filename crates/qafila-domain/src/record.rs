@@ -244,11 +244,17 @@ impl Status {
         )
     }
 
-    /// Whether the van may still change the captured data.
+    /// Whether the van may still change the captured data: until a center has decided on it, a
+    /// correction travels as one more change and merges with whatever the centers did meanwhile.
     pub fn is_editable(&self) -> bool {
         matches!(
             self,
-            Status::Draft | Status::Captured | Status::RecaptureRequested { .. }
+            Status::Draft
+                | Status::Captured
+                | Status::Sealed
+                | Status::Sent
+                | Status::Received
+                | Status::RecaptureRequested { .. }
         )
     }
 }

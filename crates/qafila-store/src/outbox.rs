@@ -397,6 +397,144 @@ impl Van {
         Ok(n)
     }
 
+    /// The van's age identity for updates from the centers, made on first use and kept encrypted.
+    fn update_identity(&mut self) -> Result<age::x25519::Identity> {
+        let sealed: Option<Vec<u8>> = self
+            .store
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'update_identity'", [], |r| r.get(0))
+            .optional()?;
+        if let Some(ct) = sealed {
+            let plain = self.key.decrypt(&ct, "update key", "meta")?;
+            let text = String::from_utf8(plain).map_err(|_| StoreError::Corrupt {
+                what: "update key",
+                id: "meta".into(),
+            })?;
+            return age::x25519::Identity::from_str(&text).map_err(|_| StoreError::Corrupt {
+                what: "update key",
+                id: "meta".into(),
+            });
+        }
+        let id = age::x25519::Identity::generate();
+        let secret = age::secrecy::ExposeSecret::expose_secret(&id.to_string()).to_string();
+        let ct = self.key.encrypt(secret.as_bytes())?;
+        self.store.conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('update_identity', ?1), ('update_recipient', ?2)",
+            params![ct, id.to_public().to_string().into_bytes()],
+        )?;
+        Ok(id)
+    }
+
+    /// The age recipient the centers encrypt this van's updates to (register it with the centers).
+    pub fn update_recipient(&mut self) -> Result<String> {
+        Ok(self.update_identity()?.to_public().to_string())
+    }
+
+    /// The cursor of updates already applied from a center.
+    pub fn update_cursor(&self, center: &str) -> Result<u64> {
+        let v: Option<Vec<u8>> = self
+            .store
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                [format!("update_cursor:{center}")],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(v.and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0))
+    }
+
+    /// Verifies and merges updates a center sent (recapture requests, decisions, card status).
+    /// Returns how many enrollments changed here.
+    pub fn apply_updates(&mut self, envelope: &[u8]) -> Result<usize> {
+        let env = Envelope::from_bytes(envelope)?;
+        let key = self.center_key(&env.sender)?;
+        let identity = self.update_identity()?;
+        let p = env.open_updates(&key, &identity)?;
+        let van_id = self.van_id()?;
+        if p.van_id != van_id {
+            return Err(StoreError::Wire(qafila_wire::WireError::Mismatch {
+                field: "van_id",
+                inside: p.van_id,
+                outside: van_id,
+            }));
+        }
+        let mut changed = 0;
+        for d in &p.documents {
+            let id = d.id.to_string();
+            let incoming = qafila_doc::EnrollmentDoc::load(&d.changes, b"incoming")?;
+            let theirs = incoming.record()?;
+            if theirs.application.id != d.id {
+                return Err(StoreError::Corrupt {
+                    what: "update from center",
+                    id,
+                });
+            }
+            match self.load_doc(&id) {
+                Ok((mut doc, before)) => {
+                    doc.apply(&d.changes)?;
+                    let record = doc.record()?;
+                    if record != before {
+                        changed += 1;
+                    }
+                    let status = record.application.status.name();
+                    // Sealed, sent and received are the van's own bookkeeping; a center decision replaces them.
+                    let row_status = match status {
+                        "sealed" | "captured" => None,
+                        s => Some(s),
+                    };
+                    let heads = doc.heads_hex().join(",");
+                    let acked = if d.heads.join(",") == heads {
+                        Some(heads.clone())
+                    } else {
+                        None
+                    };
+                    let doc_ct = self.key.encrypt(&doc.save())?;
+                    let summary = crate::van::Summary::of(&record);
+                    let summary_ct = self
+                        .key
+                        .encrypt(&serde_json::to_vec(&summary).map_err(qafila_doc::DocError::from)?)?;
+                    self.journaled(Action::Edit, &id, &format!("update from {}", p.center), |tx| {
+                        tx.execute(
+                            "UPDATE enrollments SET doc = ?2, summary = ?3, heads = ?4, status = COALESCE(?5, status) WHERE id = ?1",
+                            params![id, doc_ct, summary_ct, heads, row_status],
+                        )?;
+                        if let Some(h) = &acked {
+                            tx.execute(
+                                "INSERT INTO doc_sync (enrollment_id, acked_heads) VALUES (?1, ?2)
+                                 ON CONFLICT (enrollment_id) DO UPDATE SET acked_heads = ?2",
+                                params![id, h],
+                            )?;
+                        }
+                        Ok(())
+                    })?;
+                }
+                // A purged enrollment keeps only its status.
+                Err(StoreError::Purged { .. }) => {
+                    self.store.conn.execute(
+                        "UPDATE enrollments SET status = ?2 WHERE id = ?1",
+                        params![id, theirs.application.status.name()],
+                    )?;
+                    changed += 1;
+                }
+                Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.store.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+            params![format!("update_cursor:{}", p.center), p.cursor.to_be_bytes().to_vec()],
+        )?;
+        Ok(changed)
+    }
+
+    /// Signs an HTTP request to a center as this van.
+    pub fn sign_request(&self, method: &str, path_and_query: &str, body: &[u8]) -> String {
+        qafila_wire::request::sign(self.van_key.signing(), method, path_and_query, body)
+    }
+
     /// What is waiting to leave the van.
     pub fn sync_status(&self) -> Result<SyncStatus> {
         let c = &self.store.conn;

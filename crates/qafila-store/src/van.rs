@@ -306,7 +306,8 @@ pub struct Summary {
 }
 
 impl Summary {
-    fn of(e: &Enrollment) -> Self {
+    /// The summary of a record.
+    pub fn of(e: &Enrollment) -> Self {
         Summary {
             id: e.application.id,
             status: e.application.status.name().into(),
@@ -612,7 +613,8 @@ impl Van {
         let heads = doc.heads_hex().join(",");
         self.journaled(action, ids, detail, |tx| {
             tx.execute(
-                "UPDATE enrollments SET status = ?2, updated_at = ?3, doc = ?4, summary = ?5, heads = ?6 WHERE id = ?1",
+                "UPDATE enrollments SET status = CASE WHEN ?2 = 'sealed' AND status IN ('sent', 'received') THEN status ELSE ?2 END,
+                 updated_at = ?3, doc = ?4, summary = ?5, heads = ?6 WHERE id = ?1",
                 params![
                     ids,
                     record.application.status.name(),

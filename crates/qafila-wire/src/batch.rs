@@ -54,7 +54,7 @@ pub struct DocumentChanges {
 pub struct BlobManifest {
     /// SHA-256 of the plaintext (the record's reference).
     pub sha256: String,
-    /// Size of the encrypted transfer form in bytes.
+    /// Size of the plaintext in bytes.
     pub size: u64,
 }
 
@@ -106,6 +106,70 @@ impl UpdatePayload {
     /// Decodes from CBOR.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
         let p: Self = cbor::from_slice(bytes, "update payload")?;
+        if p.v != crate::PROTOCOL_VERSION {
+            return Err(WireError::Version(p.v));
+        }
+        Ok(p)
+    }
+}
+
+/// What one center sends another when it replicates: documents, accepted batches and blob names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicationPayload {
+    /// Protocol version.
+    pub v: u16,
+    /// The center sending.
+    pub center: String,
+    /// Change-log position after these documents.
+    pub cursor: u64,
+    /// Documents changed since the requested cursor (whole documents).
+    pub documents: Vec<DocumentChanges>,
+    /// Batches accepted since the requested batch cursor, with their receipts.
+    pub batches: Vec<ReplicatedBatch>,
+    /// Batch-log position after these batches.
+    pub batch_cursor: u64,
+    /// Complete blobs since the requested blob cursor (SHA-256 names).
+    pub blobs: Vec<String>,
+    /// Blob-log position after these blobs.
+    pub blob_cursor: u64,
+}
+
+/// A batch a center accepted, as replicated to the other (so either honours the other's receipts).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicatedBatch {
+    /// The van.
+    pub van_id: String,
+    /// Its sequence number.
+    pub seq: u64,
+    /// Batch id.
+    pub batch_id: Uuid,
+    /// SHA-256 of the envelope ciphertext.
+    #[serde(with = "serde_bytes")]
+    #[schemars(with = "Vec<u8>")]
+    pub ct_hash: Vec<u8>,
+    /// SHA-256 of the payload.
+    #[serde(with = "serde_bytes")]
+    #[schemars(with = "Vec<u8>")]
+    pub payload_digest: Vec<u8>,
+    /// The signed receipt the accepting center issued.
+    #[serde(with = "serde_bytes")]
+    #[schemars(with = "Vec<u8>")]
+    pub receipt: Vec<u8>,
+    /// The center that accepted it.
+    pub accepted_by: String,
+}
+
+impl ReplicationPayload {
+    /// Encodes as CBOR.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        cbor::to_vec(self)
+    }
+
+    /// Decodes from CBOR.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
+        let p: Self = cbor::from_slice(bytes, "replication payload")?;
         if p.v != crate::PROTOCOL_VERSION {
             return Err(WireError::Version(p.v));
         }

@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::batch::{BatchPayload, UpdatePayload};
+use crate::batch::{BatchPayload, ReplicationPayload, UpdatePayload};
 use crate::{MAX_ENVELOPE_BYTES, PROTOCOL_VERSION, WireError, cbor};
 
 /// The magic bytes in front of every envelope.
@@ -26,6 +26,8 @@ pub enum Kind {
     Batch,
     /// Updates from a center to a van.
     Updates,
+    /// Replication from one center to the other.
+    Replication,
 }
 
 /// A signed, encrypted message.
@@ -184,6 +186,7 @@ impl Envelope {
         let what = match self.kind {
             Kind::Batch => "batch",
             Kind::Updates => "update",
+            Kind::Replication => "replication",
         };
         let sig = Signature::from_slice(&self.signature).map_err(|_| WireError::BadSignature(what))?;
         key.verify(
@@ -230,6 +233,43 @@ impl Envelope {
             &self.ciphertext,
             MAX_ENVELOPE_BYTES,
         )?)?;
+        check("center", &p.center, &self.sender)?;
+        check("cursor", &p.cursor, &self.seq)?;
+        Ok(p)
+    }
+}
+
+impl Envelope {
+    /// Seals replication data for the peer center.
+    pub fn seal_replication(
+        p: &ReplicationPayload,
+        recipient: &age::x25519::Recipient,
+        key: &SigningKey,
+    ) -> Result<Envelope, WireError> {
+        Self::seal(
+            Kind::Replication,
+            &p.center,
+            p.cursor,
+            &p.to_bytes(),
+            std::slice::from_ref(recipient),
+            key,
+        )
+    }
+
+    /// Verifies, decrypts and parses replication data from the peer center.
+    pub fn open_replication(
+        &self,
+        key: &VerifyingKey,
+        identities: &[age::x25519::Identity],
+    ) -> Result<ReplicationPayload, WireError> {
+        if self.kind != Kind::Replication {
+            return Err(WireError::Malformed {
+                what: "envelope",
+                reason: "expected replication".into(),
+            });
+        }
+        self.verify(key)?;
+        let p = ReplicationPayload::from_bytes(&decrypt_with(identities, &self.ciphertext, MAX_ENVELOPE_BYTES)?)?;
         check("center", &p.center, &self.sender)?;
         check("cursor", &p.cursor, &self.seq)?;
         Ok(p)

@@ -18,8 +18,9 @@ mod cbor;
 pub mod envelope;
 pub mod error;
 pub mod receipt;
+pub mod request;
 
-pub use batch::{BatchPayload, BlobManifest, DocumentChanges, UpdatePayload};
+pub use batch::{BatchPayload, BlobManifest, DocumentChanges, ReplicatedBatch, ReplicationPayload, UpdatePayload};
 pub use envelope::{Envelope, Kind};
 pub use error::WireError;
 pub use receipt::{DocumentReceipt, Receipt, SignedReceipt};

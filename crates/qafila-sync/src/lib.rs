@@ -1,0 +1,361 @@
+//! The van's sync agent. One call, [`sync_once`], does a whole exchange with a center:
+//!
+//! 1. each batch is posted (civil data and history first, so the center learns of every applicant);
+//! 2. the blobs the center still needs are uploaded in checksummed chunks, resuming where the center
+//!    says it stopped, within a bandwidth cap; then the batch is posted again and its receipt stored;
+//! 3. updates made at the centers are pulled and merged;
+//! 4. receipted enrollments are purged after the retention period.
+//!
+//! Network failures are retried with exponential backoff and jitter; refusals (a forged or revoked
+//! van, an invalid record) are not, and come back as [`SyncError::Refused`] with the center's code.
+#![forbid(unsafe_code)]
+
+use std::time::{Duration, Instant};
+
+use qafila_store::{StoreError, Van};
+use qafila_wire::{blob, request};
+
+/// How the agent behaves.
+#[derive(Clone, Debug)]
+pub struct SyncOptions {
+    /// Enrollments per batch.
+    pub max_documents: usize,
+    /// Blob upload chunk size, bytes.
+    pub chunk_bytes: usize,
+    /// Upload cap in bytes per second (blobs), if any.
+    pub bandwidth_bytes_per_sec: Option<u64>,
+    /// Tries per request before giving up.
+    pub attempts: u32,
+    /// First backoff delay (doubled each retry, capped at 30 s, with jitter).
+    pub backoff: Duration,
+    /// Timeout of one request.
+    pub request_timeout: Duration,
+    /// Keep receipted enrollments this long before purging them.
+    pub retention: chrono::Duration,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            max_documents: 500,
+            chunk_bytes: 256 * 1024,
+            bandwidth_bytes_per_sec: None,
+            attempts: 8,
+            backoff: Duration::from_millis(250),
+            request_timeout: Duration::from_secs(60),
+            retention: chrono::Duration::zero(),
+        }
+    }
+}
+
+/// What one sync did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct SyncReport {
+    /// Batches receipted.
+    pub batches: usize,
+    /// Enrollments in them.
+    pub documents: usize,
+    /// Blobs uploaded (or completed).
+    pub blobs: usize,
+    /// Bytes sent in request bodies.
+    pub bytes_up: u64,
+    /// Requests retried after a failure.
+    pub retries: usize,
+    /// Enrollments changed by center updates.
+    pub updates: usize,
+    /// Enrollments purged.
+    pub purged: usize,
+}
+
+/// Progress, as it happens.
+#[derive(Clone, Debug)]
+pub enum Progress {
+    /// A batch is being sent.
+    Batch {
+        /// Its sequence number.
+        seq: u64,
+        /// Enrollments in it.
+        documents: usize,
+    },
+    /// Blob bytes sent so far.
+    Blob {
+        /// Blob name.
+        sha256: String,
+        /// Bytes the center holds.
+        sent: u64,
+        /// Total.
+        total: u64,
+    },
+    /// A receipt arrived.
+    Receipt {
+        /// Batch sequence number.
+        seq: u64,
+    },
+}
+
+/// Why a sync stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The van's store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The center refused; retrying will not help.
+    #[error("the center refused ({status} {code}): {message}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The center's error code.
+        code: String,
+        /// Its message.
+        message: String,
+    },
+    /// The network kept failing.
+    #[error("no answer from the center after {attempts} tries: {last}. The van keeps everything; sync again later")]
+    Unreachable {
+        /// Tries made.
+        attempts: u32,
+        /// The last failure.
+        last: String,
+    },
+}
+
+enum Outcome {
+    Done(reqwest::Response),
+    Retry(String),
+}
+
+struct Agent<'a> {
+    van: &'a mut Van,
+    base: String,
+    http: reqwest::Client,
+    opts: SyncOptions,
+    van_id: String,
+    report: SyncReport,
+    started: Instant,
+    sent_for_cap: u64,
+}
+
+/// One whole exchange with the center at `center_url` (e.g. `http://127.0.0.1:8700`).
+pub async fn sync_once(
+    van: &mut Van,
+    center_url: &str,
+    opts: &SyncOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<SyncReport, SyncError> {
+    let http = reqwest::Client::builder()
+        .timeout(opts.request_timeout)
+        .build()
+        .map_err(|e| SyncError::Unreachable {
+            attempts: 0,
+            last: e.to_string(),
+        })?;
+    let van_id = van.van_id()?;
+    let mut a = Agent {
+        van,
+        base: center_url.trim_end_matches('/').to_owned(),
+        http,
+        opts: opts.clone(),
+        van_id,
+        report: SyncReport::default(),
+        started: Instant::now(),
+        sent_for_cap: 0,
+    };
+    a.push(progress).await?;
+    a.pull().await?;
+    a.report.purged = a.van.purge_receipted(a.opts.retention)?;
+    Ok(a.report)
+}
+
+impl Agent<'_> {
+    async fn push(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<(), SyncError> {
+        while let Some(batch) = self.van.next_batch(self.opts.max_documents)? {
+            progress(Progress::Batch {
+                seq: batch.seq,
+                documents: batch.documents,
+            });
+            loop {
+                let url = format!("{}/v1/batches", self.base);
+                let resp = self.send(|c| c.post(&url).body(batch.envelope.clone())).await?;
+                self.report.bytes_up += batch.envelope.len() as u64;
+                match resp.status().as_u16() {
+                    200 => {
+                        let receipt = resp.bytes().await.map_err(|e| unreachable(e.to_string()))?;
+                        self.van.apply_receipt(&receipt)?;
+                        self.report.batches += 1;
+                        self.report.documents += batch.documents;
+                        progress(Progress::Receipt { seq: batch.seq });
+                        break;
+                    }
+                    202 => {
+                        let body: serde_json::Value = resp.json().await.map_err(|e| unreachable(e.to_string()))?;
+                        let missing: Vec<String> = body["missing_blobs"]
+                            .as_array()
+                            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                            .unwrap_or_default();
+                        for sha in missing {
+                            self.upload(&sha, progress).await?;
+                        }
+                    }
+                    _ => return Err(refused(resp).await),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn upload(&mut self, sha: &str, progress: &mut dyn FnMut(Progress)) -> Result<(), SyncError> {
+        let transfer = self.van.transfer_blob(sha)?;
+        let total = transfer.len() as u64;
+        let path = format!("/v1/blobs/{sha}");
+        let url = format!("{}{path}", self.base);
+        let head = self.send(|c| c.head(&url)).await?;
+        let mut offset: u64 = header_u64(&head, blob::UPLOAD_OFFSET).unwrap_or(0);
+        while offset < total {
+            let end = (offset + self.opts.chunk_bytes as u64).min(total);
+            let chunk = transfer[offset as usize..end as usize].to_vec();
+            let sig = self.van.sign_request("PATCH", &path, &chunk);
+            let (van_id, checksum) = (self.van_id.clone(), blob::chunk_checksum(&chunk));
+            let resp = self
+                .send(|c| {
+                    c.patch(&url)
+                        .header(request::SENDER, &van_id)
+                        .header(request::SIGNATURE, &sig)
+                        .header(blob::UPLOAD_OFFSET, offset)
+                        .header(blob::UPLOAD_LENGTH, total)
+                        .header(blob::UPLOAD_CHECKSUM, &checksum)
+                        .body(chunk.clone())
+                })
+                .await?;
+            self.report.bytes_up += chunk.len() as u64;
+            match resp.status().as_u16() {
+                204 => offset = header_u64(&resp, blob::UPLOAD_OFFSET).unwrap_or(end),
+                // The center holds a different amount than we thought (an earlier chunk did arrive): resume there.
+                409 => match header_u64(&resp, blob::UPLOAD_OFFSET) {
+                    Some(held) => offset = held,
+                    None => return Err(refused(resp).await),
+                },
+                _ => return Err(refused(resp).await),
+            }
+            progress(Progress::Blob {
+                sha256: sha.into(),
+                sent: offset,
+                total,
+            });
+            self.throttle(chunk.len() as u64).await;
+        }
+        self.report.blobs += 1;
+        Ok(())
+    }
+
+    /// Keeps the average upload rate under the cap.
+    async fn throttle(&mut self, sent: u64) {
+        let Some(rate) = self.opts.bandwidth_bytes_per_sec.filter(|r| *r > 0) else {
+            return;
+        };
+        self.sent_for_cap += sent;
+        let due = Duration::from_secs_f64(self.sent_for_cap as f64 / rate as f64);
+        let elapsed = self.started.elapsed();
+        if due > elapsed {
+            tokio::time::sleep(due - elapsed).await;
+        }
+    }
+
+    async fn pull(&mut self) -> Result<(), SyncError> {
+        loop {
+            // The center that answers signs the updates; the cursor is per center.
+            let center = self.center_id().await?;
+            let Some(center) = center else { return Ok(()) };
+            let since = self.van.update_cursor(&center)?;
+            let path = format!("/v1/vans/{}/updates?since={since}", self.van_id);
+            let sig = self.van.sign_request("GET", &path, &[]);
+            let (url, van_id) = (format!("{}{path}", self.base), self.van_id.clone());
+            let resp = self
+                .send(|c| {
+                    c.get(&url)
+                        .header(request::SENDER, &van_id)
+                        .header(request::SIGNATURE, &sig)
+                })
+                .await?;
+            match resp.status().as_u16() {
+                204 => return Ok(()),
+                200 => {
+                    let env = resp.bytes().await.map_err(|e| unreachable(e.to_string()))?;
+                    self.report.updates += self.van.apply_updates(&env)?;
+                }
+                _ => return Err(refused(resp).await),
+            }
+        }
+    }
+
+    async fn center_id(&mut self) -> Result<Option<String>, SyncError> {
+        let url = format!("{}/v1/status", self.base);
+        let resp = self.send(|c| c.get(&url)).await?;
+        if !resp.status().is_success() {
+            return Err(refused(resp).await);
+        }
+        let v: serde_json::Value = resp.json().await.map_err(|e| unreachable(e.to_string()))?;
+        Ok(v["center"].as_str().map(str::to_owned))
+    }
+
+    /// Sends a request, retrying network failures and server errors with backoff and jitter.
+    async fn send(
+        &mut self,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, SyncError> {
+        let mut last = String::new();
+        for attempt in 0..self.opts.attempts.max(1) {
+            if attempt > 0 {
+                self.report.retries += 1;
+                tokio::time::sleep(backoff(self.opts.backoff, attempt)).await;
+            }
+            match try_once(build(&self.http)).await {
+                Outcome::Done(r) => return Ok(r),
+                Outcome::Retry(why) => last = why,
+            }
+        }
+        Err(SyncError::Unreachable {
+            attempts: self.opts.attempts,
+            last,
+        })
+    }
+}
+
+async fn try_once(req: reqwest::RequestBuilder) -> Outcome {
+    match req.send().await {
+        Ok(r) if r.status().is_server_error() => Outcome::Retry(format!("server error {}", r.status())),
+        Ok(r) => Outcome::Done(r),
+        Err(e) => Outcome::Retry(e.to_string()),
+    }
+}
+
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let exp = base
+        .saturating_mul(1u32 << attempt.min(16))
+        .min(Duration::from_secs(30));
+    let mut r = [0u8; 2];
+    let jitter = if getrandom::fill(&mut r).is_ok() {
+        u16::from_le_bytes(r) as f64 / 65535.0
+    } else {
+        0.5
+    };
+    // Full jitter on half the delay: vans that lost the link together do not come back together.
+    exp.mul_f64(0.5 + 0.5 * jitter)
+}
+
+fn header_u64(resp: &reqwest::Response, name: &str) -> Option<u64> {
+    resp.headers().get(name)?.to_str().ok()?.parse().ok()
+}
+
+fn unreachable(e: String) -> SyncError {
+    SyncError::Unreachable { attempts: 1, last: e }
+}
+
+async fn refused(resp: reqwest::Response) -> SyncError {
+    let status = resp.status().as_u16();
+    let body: serde_json::Value = resp.json().await.unwrap_or_default();
+    SyncError::Refused {
+        status,
+        code: body["code"].as_str().unwrap_or("unknown").to_owned(),
+        message: body["message"].as_str().unwrap_or("no message").to_owned(),
+    }
+}

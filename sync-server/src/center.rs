@@ -1,0 +1,719 @@
+//! The center's logic, independent of HTTP: ingest batches, take blob chunks, serve updates to
+//! vans, record the center's own decisions, and replicate from the other center.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::Utc;
+use ed25519_dalek::VerifyingKey;
+use qafila_doc::EnrollmentDoc;
+use qafila_domain::{ApplicationId, Status};
+use qafila_wire::{
+    DocumentChanges, DocumentReceipt, Envelope, PROTOCOL_VERSION, Receipt, ReplicatedBatch, ReplicationPayload,
+    SignedReceipt, UpdatePayload, WireError, blob, request,
+};
+
+use crate::config::{Peer, Routing};
+use crate::db::{BatchRecord, BlobState, CenterDb, DbError, DocumentRecord, VanRecord};
+use crate::keys::CenterKeys;
+
+/// Why the center refused something; each maps to an HTTP status and a stable code.
+#[derive(Debug, thiserror::Error)]
+pub enum CenterError {
+    /// The message is malformed, forged, or not for us.
+    #[error(transparent)]
+    Wire(#[from] WireError),
+    /// The van is not registered.
+    #[error("van {0:?} is not registered at this center")]
+    UnknownVan(String),
+    /// The van was revoked (stolen or retired): its data is refused from that moment on.
+    #[error("van {0:?} is revoked; its batches are refused")]
+    RevokedVan(String),
+    /// The same sequence number arrived with different content.
+    #[error("van {van} already sent a different batch {seq}; refused and reported")]
+    Conflict {
+        /// Van.
+        van: String,
+        /// Sequence number.
+        seq: u64,
+    },
+    /// A record inside a valid envelope is not a valid enrollment.
+    #[error("enrollment {id} is not valid: {reason}")]
+    InvalidRecord {
+        /// Application id.
+        id: String,
+        /// Field and reason.
+        reason: String,
+    },
+    /// Changes arrived that build on history this center lacks; the van must send the whole document.
+    #[error("enrollment {0} builds on changes this center does not have: send the whole document")]
+    MissingHistory(String),
+    /// A blob upload is wrong.
+    #[error("blob {sha}: {reason}")]
+    Blob {
+        /// Blob name.
+        sha: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A chunk does not continue the upload.
+    #[error("upload offset {given} does not match the {held} bytes held")]
+    Offset {
+        /// Offset sent.
+        given: i64,
+        /// Bytes held.
+        held: i64,
+    },
+    /// Not found.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// Storage failed.
+    #[error("storage: {0}")]
+    Db(DbError),
+    /// A stored document could not be read.
+    #[error("stored enrollment {0} is damaged")]
+    Damaged(String),
+    /// Talking to the peer center failed.
+    #[error("peer {peer}: {reason}")]
+    Peer {
+        /// Peer id.
+        peer: String,
+        /// What failed.
+        reason: String,
+    },
+}
+
+impl From<DbError> for CenterError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Offset { given, held } => CenterError::Offset { given, held },
+            other => CenterError::Db(other),
+        }
+    }
+}
+
+impl CenterError {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CenterError::Wire(w) => w.code(),
+            CenterError::UnknownVan(_) => "unknown_van",
+            CenterError::RevokedVan(_) => "revoked_van",
+            CenterError::Conflict { .. } => "sequence_conflict",
+            CenterError::InvalidRecord { .. } => "invalid_record",
+            CenterError::MissingHistory(_) => "missing_history",
+            CenterError::Blob { .. } => "bad_blob",
+            CenterError::Offset { .. } => "upload_offset",
+            CenterError::NotFound(_) => "not_found",
+            CenterError::Db(_) => "storage",
+            CenterError::Damaged(_) => "damaged",
+            CenterError::Peer { .. } => "peer",
+        }
+    }
+}
+
+/// The outcome of a batch.
+#[derive(Debug)]
+pub enum Ingested {
+    /// Accepted (now or before): the signed receipt.
+    Receipt(Vec<u8>),
+    /// Valid, but these blobs must be uploaded first; send the batch again afterwards.
+    NeedBlobs(Vec<String>),
+}
+
+/// A running center.
+pub struct Center {
+    /// This center's id.
+    pub id: String,
+    keys: CenterKeys,
+    db: Arc<dyn CenterDb>,
+    routing: Routing,
+    peers: Vec<Peer>,
+    // Merges read a document, change it and write it back: one writer at a time keeps that atomic.
+    write: tokio::sync::Mutex<()>,
+}
+
+impl Center {
+    /// A center over its keys and storage.
+    pub fn new(keys: CenterKeys, db: Arc<dyn CenterDb>, routing: Routing, peers: Vec<Peer>) -> Center {
+        Center {
+            id: keys.center.clone(),
+            keys,
+            db,
+            routing,
+            peers,
+            write: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The storage.
+    pub fn db(&self) -> &Arc<dyn CenterDb> {
+        &self.db
+    }
+
+    /// The keys.
+    pub fn keys(&self) -> &CenterKeys {
+        &self.keys
+    }
+
+    /// Registers a van (its signing key and its age recipient for updates).
+    pub async fn register_van(&self, id: &str, verifying_key_hex: &str, recipient: &str) -> Result<(), CenterError> {
+        let key: [u8; 32] = hex::decode(verifying_key_hex)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .filter(|k| VerifyingKey::from_bytes(k).is_ok())
+            .ok_or_else(|| CenterError::UnknownVan(format!("{id}: the key is not an ed25519 public key in hex")))?;
+        age::x25519::Recipient::from_str(recipient)
+            .map_err(|e| CenterError::UnknownVan(format!("{id}: not an age recipient: {e}")))?;
+        let van = VanRecord {
+            id: id.into(),
+            verifying_key: key.to_vec(),
+            recipient: recipient.into(),
+            registered_at: Utc::now().to_rfc3339(),
+            revoked_at: None,
+        };
+        Ok(self.db.put_van(&van).await?)
+    }
+
+    async fn active_van(&self, id: &str) -> Result<(VanRecord, VerifyingKey), CenterError> {
+        let van = self
+            .db
+            .van(id)
+            .await?
+            .ok_or_else(|| CenterError::UnknownVan(id.into()))?;
+        if van.revoked_at.is_some() {
+            return Err(CenterError::RevokedVan(id.into()));
+        }
+        let key = van
+            .verifying_key
+            .as_slice()
+            .try_into()
+            .ok()
+            .and_then(|k: [u8; 32]| VerifyingKey::from_bytes(&k).ok())
+            .ok_or_else(|| CenterError::Damaged(format!("key of van {id}")))?;
+        Ok((van, key))
+    }
+
+    fn decrypt_doc(&self, rec: &DocumentRecord) -> Result<EnrollmentDoc, CenterError> {
+        let plain =
+            qafila_wire::envelope::decrypt_with(&self.keys.identities, &rec.doc, qafila_wire::MAX_ENVELOPE_BYTES)
+                .map_err(|_| CenterError::Damaged(rec.id.clone()))?;
+        EnrollmentDoc::load(&plain, self.id.as_bytes()).map_err(|_| CenterError::Damaged(rec.id.clone()))
+    }
+
+    fn store_doc(&self, doc: &mut EnrollmentDoc, van_id: &str) -> Result<DocumentRecord, CenterError> {
+        let record = doc.record().map_err(|e| CenterError::Damaged(e.to_string()))?;
+        let bytes = doc.save();
+        let ct = qafila_wire::envelope::encrypt_to(&[self.keys.recipient()], &bytes)?;
+        Ok(DocumentRecord {
+            id: record.application.id.to_string(),
+            van_id: van_id.into(),
+            routed_to: self.routing.route(&record),
+            status: record.application.status.name().into(),
+            doc: ct,
+            heads: doc.heads_hex().join(","),
+            updated_at: Utc::now().to_rfc3339(),
+        })
+    }
+
+    /// Verifies, decrypts and merges a van's batch and returns the signed receipt.
+    ///
+    /// Replaying a batch returns its original receipt; a different batch under a used sequence
+    /// number is refused. Nothing is stored unless every document is valid and every blob is here.
+    pub async fn ingest(&self, bytes: &[u8]) -> Result<Ingested, CenterError> {
+        let env = Envelope::from_bytes(bytes)?;
+        let (van, key) = self.active_van(&env.sender).await?;
+        let seq = i64::try_from(env.seq).map_err(|_| WireError::Malformed {
+            what: "envelope",
+            reason: "seq".into(),
+        })?;
+        let ct_hash = env.ciphertext_hash().to_vec();
+        let earlier = self.db.batch(&van.id, seq).await?;
+        if let Some(b) = &earlier
+            && b.ct_hash == ct_hash
+        {
+            return Ok(Ingested::Receipt(b.receipt.clone()));
+        }
+        let payload = env.open_batch(&key, &self.keys.identities)?;
+        let digest = payload.digest().to_vec();
+        if let Some(b) = earlier {
+            if b.payload_digest == digest {
+                return Ok(Ingested::Receipt(b.receipt));
+            }
+            tracing::warn!(van = %van.id, seq, "a different batch was sent under a sequence number already used");
+            return Err(CenterError::Conflict {
+                van: van.id,
+                seq: env.seq,
+            });
+        }
+
+        let mut missing = BTreeSet::new();
+        for d in &payload.documents {
+            for b in &d.blobs {
+                if !blob::is_sha256_hex(&b.sha256) {
+                    return Err(CenterError::Blob {
+                        sha: b.sha256.clone(),
+                        reason: "not a SHA-256 name".into(),
+                    });
+                }
+                if !self.db.blob_state(&b.sha256).await?.is_some_and(|s| s.complete) {
+                    missing.insert(b.sha256.clone());
+                }
+            }
+        }
+        if !missing.is_empty() {
+            return Ok(Ingested::NeedBlobs(missing.into_iter().collect()));
+        }
+
+        let _guard = self.write.lock().await;
+        if let Some(b) = self.db.batch(&van.id, seq).await? {
+            return Ok(Ingested::Receipt(b.receipt));
+        }
+        let ids: Vec<String> = payload.documents.iter().map(|d| d.id.to_string()).collect();
+        let mut held: BTreeMap<String, DocumentRecord> = self
+            .db
+            .documents(&ids)
+            .await?
+            .into_iter()
+            .map(|d| (d.id.clone(), d))
+            .collect();
+        let today = Utc::now().date_naive();
+        let mut docs = Vec::with_capacity(payload.documents.len());
+        let mut receipts = Vec::with_capacity(payload.documents.len());
+        for d in &payload.documents {
+            let id = d.id.to_string();
+            let invalid = |reason: String| CenterError::InvalidRecord { id: id.clone(), reason };
+            let mut doc = match held.remove(&id) {
+                Some(rec) => {
+                    if rec.van_id != van.id {
+                        return Err(invalid(format!("application.van_id: it belongs to van {}", rec.van_id)));
+                    }
+                    let mut doc = self.decrypt_doc(&rec)?;
+                    doc.apply(&d.changes).map_err(|e| invalid(e.to_string()))?;
+                    doc
+                }
+                None => EnrollmentDoc::load(&d.changes, self.id.as_bytes()).map_err(|e| invalid(e.to_string()))?,
+            };
+            if doc.has_missing_deps() {
+                return Err(CenterError::MissingHistory(id));
+            }
+            let record = doc.record().map_err(|e| invalid(e.to_string()))?;
+            if record.application.id != d.id {
+                return Err(invalid(format!(
+                    "application.id: the document holds {}",
+                    record.application.id
+                )));
+            }
+            if record.application.van_id != van.id {
+                return Err(invalid(format!(
+                    "application.van_id: {} is not the sending van",
+                    record.application.van_id
+                )));
+            }
+            if let Some(p) = qafila_domain::validate(&record, today).first() {
+                return Err(invalid(p.to_string()));
+            }
+            let rec = self.store_doc(&mut doc, &van.id)?;
+            receipts.push(DocumentReceipt {
+                id: d.id,
+                heads: doc.heads_hex(),
+                routed_to: rec.routed_to.clone(),
+            });
+            docs.push(rec);
+        }
+        let before = self.db.acked_through(&van.id).await?;
+        let receipt = Receipt {
+            v: PROTOCOL_VERSION,
+            center: self.id.clone(),
+            van_id: van.id.clone(),
+            seq_from: payload.seq,
+            seq_to: payload.seq,
+            batch_id: payload.batch_id,
+            acked_through: if seq == before + 1 { payload.seq } else { before as u64 },
+            documents: receipts,
+            server_time: Utc::now(),
+        };
+        let signed = SignedReceipt::sign(&receipt, &self.keys.signing).to_bytes();
+        let batch = BatchRecord {
+            van_id: van.id.clone(),
+            seq,
+            batch_id: payload.batch_id.to_string(),
+            ct_hash,
+            payload_digest: digest,
+            receipt: signed.clone(),
+            accepted_by: self.id.clone(),
+            received_at: Utc::now().to_rfc3339(),
+        };
+        self.db.commit_batch(&batch, &docs, &format!("van:{}", van.id)).await?;
+        tracing::info!(van = %van.id, seq, documents = docs.len(), "batch accepted");
+        Ok(Ingested::Receipt(signed))
+    }
+
+    /// Checks a van's signed request (blob uploads, update pulls) and returns the van.
+    pub async fn authenticate_van(
+        &self,
+        sender: &str,
+        method: &str,
+        path_and_query: &str,
+        body: &[u8],
+        signature: &str,
+    ) -> Result<VanRecord, CenterError> {
+        let (van, key) = self.active_van(sender).await?;
+        request::verify(&key, method, path_and_query, body, signature)?;
+        Ok(van)
+    }
+
+    /// Checks a peer center's signed request.
+    pub fn authenticate_peer(
+        &self,
+        sender: &str,
+        method: &str,
+        path: &str,
+        signature: &str,
+    ) -> Result<&Peer, CenterError> {
+        let peer = self
+            .peers
+            .iter()
+            .find(|p| p.id == sender)
+            .ok_or_else(|| CenterError::NotFound(format!("peer {sender}")))?;
+        let key = peer_key(peer)?;
+        request::verify(&key, method, path, &[], signature)?;
+        Ok(peer)
+    }
+
+    /// How much of a blob is held.
+    pub async fn blob_state(&self, sha: &str) -> Result<BlobState, CenterError> {
+        if !blob::is_sha256_hex(sha) {
+            return Err(CenterError::Blob {
+                sha: sha.into(),
+                reason: "not a SHA-256 name".into(),
+            });
+        }
+        Ok(self.db.blob_state(sha).await?.unwrap_or_default())
+    }
+
+    /// Appends an upload chunk; a complete blob is decrypted and checked against its name.
+    pub async fn blob_chunk(
+        &self,
+        sha: &str,
+        offset: i64,
+        length: i64,
+        checksum: &str,
+        chunk: &[u8],
+    ) -> Result<BlobState, CenterError> {
+        let bad = |reason: &str| CenterError::Blob {
+            sha: sha.into(),
+            reason: reason.into(),
+        };
+        if !blob::is_sha256_hex(sha) {
+            return Err(bad("not a SHA-256 name"));
+        }
+        if length <= 0 || length as u64 > blob::MAX_BLOB_BYTES {
+            return Err(bad("declared length is zero or over the limit"));
+        }
+        if blob::chunk_checksum(chunk) != checksum {
+            return Err(bad("chunk checksum mismatch (damaged in transit): resend it"));
+        }
+        let state = self.db.blob_append(sha, offset, length, chunk).await?;
+        if state.complete || state.received < length {
+            return Ok(state);
+        }
+        let data = self
+            .db
+            .blob_data(sha)
+            .await?
+            .ok_or_else(|| CenterError::NotFound(format!("blob {sha}")))?;
+        match blob::open(&self.keys.identities, &data, sha) {
+            Ok(_) => {
+                self.db.blob_finish(sha, true).await?;
+                Ok(BlobState {
+                    received: length,
+                    length: Some(length),
+                    complete: true,
+                })
+            }
+            Err(e) => {
+                self.db.blob_finish(sha, false).await?;
+                Err(bad(&format!("{e}; the upload was discarded")))
+            }
+        }
+    }
+
+    /// Changes made at the centers to a van's enrollments since `since`, sealed for the van.
+    pub async fn updates_for(&self, van: &VanRecord, since: i64) -> Result<Option<Vec<u8>>, CenterError> {
+        let changes = self.db.van_changes_since(&van.id, since, 500).await?;
+        let Some(cursor) = changes.iter().map(|c| c.seq).max() else {
+            return Ok(None);
+        };
+        let ids: Vec<String> = changes
+            .iter()
+            .map(|c| c.doc_id.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut documents = Vec::new();
+        for rec in self.db.documents(&ids).await? {
+            let mut doc = self.decrypt_doc(&rec)?;
+            let id = ApplicationId::from_str(&rec.id).map_err(|_| CenterError::Damaged(rec.id.clone()))?;
+            documents.push(DocumentChanges {
+                id,
+                since: vec![],
+                changes: doc.save(),
+                heads: doc.heads_hex(),
+                blobs: vec![],
+            });
+        }
+        let payload = UpdatePayload {
+            v: PROTOCOL_VERSION,
+            center: self.id.clone(),
+            van_id: van.id.clone(),
+            cursor: cursor as u64,
+            server_time: Utc::now(),
+            documents,
+        };
+        let recipient = age::x25519::Recipient::from_str(&van.recipient)
+            .map_err(|_| CenterError::Damaged(format!("recipient of {}", van.id)))?;
+        Ok(Some(
+            Envelope::seal_updates(&payload, &recipient, &self.keys.signing)?.to_bytes(),
+        ))
+    }
+
+    /// Records a center decision on an enrollment (recapture request, rejection, acceptance, card status).
+    pub async fn decide(&self, id: &str, status: Status) -> Result<(), CenterError> {
+        let _guard = self.write.lock().await;
+        let rec = self
+            .db
+            .documents(&[id.to_owned()])
+            .await?
+            .pop()
+            .ok_or_else(|| CenterError::NotFound(format!("enrollment {id}")))?;
+        let mut doc = self.decrypt_doc(&rec)?;
+        let mut record = doc.record().map_err(|_| CenterError::Damaged(id.into()))?;
+        record.application.status = status;
+        doc.update(&record).map_err(|_| CenterError::Damaged(id.into()))?;
+        let stored = self.store_doc(&mut doc, &rec.van_id)?;
+        self.db.put_documents(&[stored], &format!("center:{}", self.id)).await?;
+        Ok(())
+    }
+
+    /// The enrollment as this center holds it.
+    pub async fn enrollment(&self, id: &str) -> Result<(qafila_domain::Enrollment, Vec<String>, String), CenterError> {
+        let rec = self
+            .db
+            .documents(&[id.to_owned()])
+            .await?
+            .pop()
+            .ok_or_else(|| CenterError::NotFound(format!("enrollment {id}")))?;
+        let mut doc = self.decrypt_doc(&rec)?;
+        let record = doc.record().map_err(|_| CenterError::Damaged(id.into()))?;
+        Ok((record, doc.heads_hex(), rec.routed_to))
+    }
+
+    /// What this center sends a peer that asks for its changes since the given cursors.
+    pub async fn replication_for(
+        &self,
+        peer: &Peer,
+        changes: i64,
+        batches: i64,
+        blobs: i64,
+    ) -> Result<Vec<u8>, CenterError> {
+        let echo = format!("peer:{}", peer.id);
+        let log = self.db.changes_since(changes, 500).await?;
+        let cursor = log.iter().map(|c| c.seq).max().unwrap_or(changes);
+        let ids: Vec<String> = log
+            .iter()
+            .filter(|c| c.origin != echo)
+            .map(|c| c.doc_id.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut documents = Vec::new();
+        for rec in self.db.documents(&ids).await? {
+            let mut doc = self.decrypt_doc(&rec)?;
+            let id = ApplicationId::from_str(&rec.id).map_err(|_| CenterError::Damaged(rec.id.clone()))?;
+            documents.push(DocumentChanges {
+                id,
+                since: vec![],
+                changes: doc.save(),
+                heads: doc.heads_hex(),
+                blobs: vec![],
+            });
+        }
+        let batch_rows = self.db.batches_after(batches, 1000).await?;
+        let batch_cursor = batch_rows.iter().map(|(r, _)| *r).max().unwrap_or(batches);
+        let blob_rows = self.db.blobs_after(blobs, 1000).await?;
+        let blob_cursor = blob_rows.iter().map(|(r, _)| *r).max().unwrap_or(blobs);
+        let payload = ReplicationPayload {
+            v: PROTOCOL_VERSION,
+            center: self.id.clone(),
+            cursor: cursor as u64,
+            documents,
+            batches: batch_rows
+                .into_iter()
+                .filter_map(|(_, b)| {
+                    Some(ReplicatedBatch {
+                        van_id: b.van_id,
+                        seq: u64::try_from(b.seq).ok()?,
+                        batch_id: uuid::Uuid::from_str(&b.batch_id).ok()?,
+                        ct_hash: b.ct_hash,
+                        payload_digest: b.payload_digest,
+                        receipt: b.receipt,
+                        accepted_by: b.accepted_by,
+                    })
+                })
+                .collect(),
+            batch_cursor: batch_cursor as u64,
+            blobs: blob_rows.into_iter().map(|(_, s)| s).collect(),
+            blob_cursor: blob_cursor as u64,
+        };
+        let recipient = age::x25519::Recipient::from_str(&peer.recipient)
+            .map_err(|_| CenterError::Damaged(format!("recipient of {}", peer.id)))?;
+        Ok(Envelope::seal_replication(&payload, &recipient, &self.keys.signing)?.to_bytes())
+    }
+
+    /// One replication round from every peer: documents merged, batches and blobs copied. Returns
+    /// how many documents, batches and blobs arrived.
+    pub async fn replicate_once(&self, client: &reqwest::Client) -> Result<(usize, usize, usize), CenterError> {
+        let mut totals = (0, 0, 0);
+        for peer in self.peers.clone() {
+            loop {
+                let (got, moved) = self.replicate_from(client, &peer).await?;
+                totals = (totals.0 + got.0, totals.1 + got.1, totals.2 + got.2);
+                if !moved {
+                    break;
+                }
+            }
+        }
+        Ok(totals)
+    }
+
+    async fn replicate_from(
+        &self,
+        client: &reqwest::Client,
+        peer: &Peer,
+    ) -> Result<((usize, usize, usize), bool), CenterError> {
+        let fail = |reason: String| CenterError::Peer {
+            peer: peer.id.clone(),
+            reason,
+        };
+        let (kc, kb, kl) = (
+            format!("{}:changes", peer.id),
+            format!("{}:batches", peer.id),
+            format!("{}:blobs", peer.id),
+        );
+        let (c, b, l) = (
+            self.db.checkpoint(&kc).await?,
+            self.db.checkpoint(&kb).await?,
+            self.db.checkpoint(&kl).await?,
+        );
+        let path = format!("/v1/replication?changes={c}&batches={b}&blobs={l}");
+        let body = self.peer_get(client, peer, &path).await?;
+        let env = Envelope::from_bytes(&body)?;
+        if env.sender != peer.id {
+            return Err(fail(format!("answered as {}", env.sender)));
+        }
+        let p = env.open_replication(&peer_key(peer)?, &self.keys.identities)?;
+
+        // Blobs first: a document is never held here without the blobs it needs.
+        let mut blobs = 0;
+        for sha in &p.blobs {
+            if !blob::is_sha256_hex(sha) || self.db.blob_state(sha).await?.is_some_and(|s| s.complete) {
+                continue;
+            }
+            let data = self
+                .peer_get(client, peer, &format!("/v1/replication/blobs/{sha}"))
+                .await?;
+            blob::open(&self.keys.identities, &data, sha).map_err(|e| fail(format!("blob {sha}: {e}")))?;
+            self.db.blob_finish(sha, false).await?;
+            self.db.blob_append(sha, 0, data.len() as i64, &data).await?;
+            self.db.blob_finish(sha, true).await?;
+            blobs += 1;
+        }
+        let n_docs = p.documents.len();
+        if n_docs > 0 {
+            let _guard = self.write.lock().await;
+            let ids: Vec<String> = p.documents.iter().map(|d| d.id.to_string()).collect();
+            let mut held: BTreeMap<String, DocumentRecord> = self
+                .db
+                .documents(&ids)
+                .await?
+                .into_iter()
+                .map(|d| (d.id.clone(), d))
+                .collect();
+            let mut out = Vec::new();
+            for d in &p.documents {
+                let id = d.id.to_string();
+                let (mut doc, van_id) = match held.remove(&id) {
+                    Some(rec) => {
+                        let mut doc = self.decrypt_doc(&rec)?;
+                        doc.apply(&d.changes).map_err(|e| fail(format!("document {id}: {e}")))?;
+                        (doc, rec.van_id)
+                    }
+                    None => {
+                        let doc = EnrollmentDoc::load(&d.changes, self.id.as_bytes())
+                            .map_err(|e| fail(format!("document {id}: {e}")))?;
+                        let van = doc
+                            .record()
+                            .map(|r| r.application.van_id)
+                            .map_err(|e| fail(format!("document {id}: {e}")))?;
+                        (doc, van)
+                    }
+                };
+                out.push(self.store_doc(&mut doc, &van_id)?);
+            }
+            self.db.put_documents(&out, &format!("peer:{}", peer.id)).await?;
+        }
+        let n_batches = p.batches.len();
+        for rb in p.batches {
+            let batch = BatchRecord {
+                van_id: rb.van_id,
+                seq: i64::try_from(rb.seq).map_err(|_| fail("batch seq out of range".into()))?,
+                batch_id: rb.batch_id.to_string(),
+                ct_hash: rb.ct_hash,
+                payload_digest: rb.payload_digest,
+                receipt: rb.receipt,
+                accepted_by: rb.accepted_by,
+                received_at: Utc::now().to_rfc3339(),
+            };
+            self.db.commit_batch(&batch, &[], "peer").await?;
+        }
+        self.db.set_checkpoint(&kc, p.cursor as i64).await?;
+        self.db.set_checkpoint(&kb, p.batch_cursor as i64).await?;
+        self.db.set_checkpoint(&kl, p.blob_cursor as i64).await?;
+        let moved = p.cursor as i64 != c || p.batch_cursor as i64 != b || p.blob_cursor as i64 != l;
+        Ok(((n_docs, n_batches, blobs), moved))
+    }
+
+    async fn peer_get(&self, client: &reqwest::Client, peer: &Peer, path: &str) -> Result<Vec<u8>, CenterError> {
+        let fail = |reason: String| CenterError::Peer {
+            peer: peer.id.clone(),
+            reason,
+        };
+        let sig = request::sign(&self.keys.signing, "GET", path, &[]);
+        let resp = client
+            .get(format!("{}{path}", peer.url.trim_end_matches('/')))
+            .header(request::SENDER, &self.id)
+            .header(request::SIGNATURE, sig)
+            .send()
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        if !resp.status().is_success() {
+            let status = resp.status();
+            let text = resp.text().await.unwrap_or_default();
+            return Err(fail(format!("{status}: {text}")));
+        }
+        Ok(resp.bytes().await.map_err(|e| fail(e.to_string()))?.to_vec())
+    }
+}
+
+fn peer_key(peer: &Peer) -> Result<VerifyingKey, CenterError> {
+    hex::decode(&peer.verifying_key)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .and_then(|k| VerifyingKey::from_bytes(&k).ok())
+        .ok_or_else(|| CenterError::Peer {
+            peer: peer.id.clone(),
+            reason: "configured verifying_key is not an ed25519 key".into(),
+        })
+}

@@ -1,0 +1,174 @@
+//! The center's storage, behind one trait with two backends: SQLite (embedded default) and
+//! PostgreSQL (production). Every method is one transaction; the ingest path commits a whole batch
+//! (its record, every merged document and the change log) at once.
+//!
+//! Documents are stored encrypted with the center's own age key; blobs in their transfer form
+//! (encrypted to the centers by the van). Nothing personal is in clear in either backend.
+
+use async_trait::async_trait;
+
+/// A registered van.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VanRecord {
+    /// Van id.
+    pub id: String,
+    /// Its ed25519 public key (32 bytes).
+    pub verifying_key: Vec<u8>,
+    /// Its age recipient, for updates sent back to it.
+    pub recipient: String,
+    /// When it was registered (RFC 3339).
+    pub registered_at: String,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
+}
+
+/// A batch the center has seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchRecord {
+    /// Sending van.
+    pub van_id: String,
+    /// Its sequence number.
+    pub seq: i64,
+    /// Batch id (UUID).
+    pub batch_id: String,
+    /// SHA-256 of the envelope's ciphertext.
+    pub ct_hash: Vec<u8>,
+    /// SHA-256 of the decrypted payload (tells a re-encrypted replay from a conflicting batch).
+    pub payload_digest: Vec<u8>,
+    /// The signed receipt.
+    pub receipt: Vec<u8>,
+    /// The center that accepted it first (`rabat`, or the peer it was replicated from).
+    pub accepted_by: String,
+    /// When.
+    pub received_at: String,
+}
+
+/// An enrollment document as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentRecord {
+    /// Application id.
+    pub id: String,
+    /// The van it came from.
+    pub van_id: String,
+    /// `rabat` or `marrakech`.
+    pub routed_to: String,
+    /// Status name (for queues and counts; not personal).
+    pub status: String,
+    /// The automerge document, encrypted with the center's key.
+    pub doc: Vec<u8>,
+    /// Heads, comma-separated hex.
+    pub heads: String,
+    /// Last change (RFC 3339).
+    pub updated_at: String,
+}
+
+/// One entry of the change log (what replication and van updates follow).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeRecord {
+    /// Position in this center's log.
+    pub seq: i64,
+    /// The document changed.
+    pub doc_id: String,
+    /// Who changed it: `van:<id>`, `center:<id>` or `peer:<id>`.
+    pub origin: String,
+}
+
+/// A blob upload's state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlobState {
+    /// Bytes held.
+    pub received: i64,
+    /// Declared total length, once known.
+    pub length: Option<i64>,
+    /// Whether it is complete and verified.
+    pub complete: bool,
+}
+
+/// Why a storage call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The backend failed.
+    #[error("database: {0}")]
+    Backend(String),
+    /// An upload chunk does not start where the blob ends.
+    #[error("upload offset {given} does not match the {held} bytes held")]
+    Offset {
+        /// Offset in the request.
+        given: i64,
+        /// Bytes held.
+        held: i64,
+    },
+    /// The declared length changed or was exceeded.
+    #[error("upload length mismatch: {0}")]
+    Length(String),
+}
+
+/// Storage results.
+pub type DbResult<T> = Result<T, DbError>;
+
+/// Counts for the status page (no personal data).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Counts {
+    /// Registered vans.
+    pub vans: i64,
+    /// Revoked vans.
+    pub revoked_vans: i64,
+    /// Batches accepted.
+    pub batches: i64,
+    /// Documents held.
+    pub documents: i64,
+    /// Documents routed here.
+    pub routed_here: i64,
+    /// Complete blobs.
+    pub blobs: i64,
+    /// Length of the change log.
+    pub changes: i64,
+}
+
+/// The center's storage.
+#[async_trait]
+pub trait CenterDb: Send + Sync {
+    /// Creates or upgrades the schema.
+    async fn migrate(&self) -> DbResult<()>;
+    /// Registers (or re-registers) a van.
+    async fn put_van(&self, van: &VanRecord) -> DbResult<()>;
+    /// A van by id.
+    async fn van(&self, id: &str) -> DbResult<Option<VanRecord>>;
+    /// Every van.
+    async fn vans(&self) -> DbResult<Vec<VanRecord>>;
+    /// Revokes a van; false if unknown.
+    async fn revoke_van(&self, id: &str, at: &str) -> DbResult<bool>;
+    /// The batch `seq` of a van, if seen.
+    async fn batch(&self, van_id: &str, seq: i64) -> DbResult<Option<BatchRecord>>;
+    /// Every batch of a van with `seq` > `after`, in order (replication).
+    async fn batches_after(&self, after_rowid: i64, limit: i64) -> DbResult<Vec<(i64, BatchRecord)>>;
+    /// Highest sequence number up to which every batch of the van is held.
+    async fn acked_through(&self, van_id: &str) -> DbResult<i64>;
+    /// Documents by id (missing ones are absent).
+    async fn documents(&self, ids: &[String]) -> DbResult<Vec<DocumentRecord>>;
+    /// Stores a batch and its merged documents and logs the changes, in one transaction.
+    /// A batch already present (same van and seq) is left as it is.
+    async fn commit_batch(&self, batch: &BatchRecord, docs: &[DocumentRecord], origin: &str) -> DbResult<()>;
+    /// Stores documents changed at a center or by a peer, and logs them.
+    async fn put_documents(&self, docs: &[DocumentRecord], origin: &str) -> DbResult<()>;
+    /// A blob's upload state.
+    async fn blob_state(&self, sha256: &str) -> DbResult<Option<BlobState>>;
+    /// Appends a chunk at `offset` (must equal the bytes held); returns the new state.
+    async fn blob_append(&self, sha256: &str, offset: i64, length: i64, chunk: &[u8]) -> DbResult<BlobState>;
+    /// The whole transfer form of a blob.
+    async fn blob_data(&self, sha256: &str) -> DbResult<Option<Vec<u8>>>;
+    /// Marks a blob verified and complete, or discards it (`ok` false: it failed verification).
+    async fn blob_finish(&self, sha256: &str, ok: bool) -> DbResult<()>;
+    /// Complete blobs with their row order after `after` (replication).
+    async fn blobs_after(&self, after_rowid: i64, limit: i64) -> DbResult<Vec<(i64, String)>>;
+    /// Change log entries after `cursor`.
+    async fn changes_since(&self, cursor: i64, limit: i64) -> DbResult<Vec<ChangeRecord>>;
+    /// Change log entries after `cursor` for a van's documents, not made by that van.
+    async fn van_changes_since(&self, van_id: &str, cursor: i64, limit: i64) -> DbResult<Vec<ChangeRecord>>;
+    /// A named replication checkpoint (0 if never set).
+    async fn checkpoint(&self, name: &str) -> DbResult<i64>;
+    /// Sets a replication checkpoint.
+    async fn set_checkpoint(&self, name: &str, value: i64) -> DbResult<()>;
+    /// Counts for the status page.
+    async fn counts(&self, center: &str) -> DbResult<Counts>;
+}

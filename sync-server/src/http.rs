@@ -1,0 +1,230 @@
+//! The HTTP API (axum). Batches and receipts travel as CBOR; errors as JSON `{code, message}`.
+//!
+//! | Method and path | Who | What |
+//! |---|---|---|
+//! | `POST /v1/batches` | van (envelope signature) | ingest a batch: 200 receipt, or 202 with the blobs still needed |
+//! | `HEAD /v1/blobs/{sha256}` | anyone | `Upload-Offset` and `Upload-Length` of an upload |
+//! | `PATCH /v1/blobs/{sha256}` | van (request signature) | append a chunk |
+//! | `GET /v1/vans/{van}/updates?since=N` | that van | center changes to its enrollments (204 if none) |
+//! | `GET /v1/replication?changes=&batches=&blobs=` | peer center | replication envelope |
+//! | `GET /v1/replication/blobs/{sha256}` | peer center | a blob's transfer form |
+//! | `GET /v1/status` | anyone | counts, no personal data |
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, head, post};
+use qafila_wire::{blob, request};
+use serde::Deserialize;
+
+use crate::center::{Center, CenterError, Ingested};
+
+/// The router over a center.
+pub fn router(center: Arc<Center>) -> Router {
+    Router::new()
+        .route("/v1/batches", post(post_batch))
+        .route("/v1/blobs/{sha}", head(head_blob).patch(patch_blob))
+        .route("/v1/vans/{van}/updates", get(get_updates))
+        .route("/v1/replication", get(get_replication))
+        .route("/v1/replication/blobs/{sha}", get(get_replication_blob))
+        .route("/v1/status", get(get_status))
+        .layer(DefaultBodyLimit::max(qafila_wire::MAX_ENVELOPE_BYTES))
+        .with_state(center)
+}
+
+struct ApiError(CenterError);
+
+impl From<CenterError> for ApiError {
+    fn from(e: CenterError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match &self.0 {
+            CenterError::Wire(w) => match w.code() {
+                "bad_signature" => StatusCode::FORBIDDEN,
+                "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+                _ => StatusCode::BAD_REQUEST,
+            },
+            CenterError::UnknownVan(_) | CenterError::RevokedVan(_) => StatusCode::FORBIDDEN,
+            CenterError::Conflict { .. } | CenterError::MissingHistory(_) | CenterError::Offset { .. } => {
+                StatusCode::CONFLICT
+            }
+            CenterError::InvalidRecord { .. } | CenterError::Blob { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            CenterError::NotFound(_) => StatusCode::NOT_FOUND,
+            CenterError::Db(_) | CenterError::Damaged(_) | CenterError::Peer { .. } => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        if status.is_server_error() {
+            tracing::error!(code = self.0.code(), "{}", self.0);
+        }
+        let mut resp = (
+            status,
+            axum::Json(serde_json::json!({"code": self.0.code(), "message": self.0.to_string()})),
+        )
+            .into_response();
+        if let CenterError::Offset { held, .. } = self.0
+            && let Ok(v) = HeaderValue::from_str(&held.to_string())
+        {
+            resp.headers_mut().insert(blob::UPLOAD_OFFSET, v);
+        }
+        resp
+    }
+}
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> Result<&'a str, ApiError> {
+    h.get(name).and_then(|v| v.to_str().ok()).ok_or_else(|| {
+        ApiError(CenterError::Wire(qafila_wire::WireError::Malformed {
+            what: "request",
+            reason: format!("missing header {name}"),
+        }))
+    })
+}
+
+fn number(h: &HeaderMap, name: &str) -> Result<i64, ApiError> {
+    header(h, name)?.parse().map_err(|_| {
+        ApiError(CenterError::Wire(qafila_wire::WireError::Malformed {
+            what: "request",
+            reason: format!("{name} is not a number"),
+        }))
+    })
+}
+
+async fn post_batch(State(c): State<Arc<Center>>, body: Bytes) -> Result<Response, ApiError> {
+    match c.ingest(&body).await? {
+        Ingested::Receipt(r) => Ok(([("content-type", "application/cbor")], r).into_response()),
+        Ingested::NeedBlobs(missing) => Ok((
+            StatusCode::ACCEPTED,
+            axum::Json(serde_json::json!({"missing_blobs": missing})),
+        )
+            .into_response()),
+    }
+}
+
+async fn head_blob(State(c): State<Arc<Center>>, Path(sha): Path<String>) -> Result<Response, ApiError> {
+    let s = c.blob_state(&sha).await?;
+    let mut h = HeaderMap::new();
+    h.insert(blob::UPLOAD_OFFSET, HeaderValue::from(s.received));
+    if let Some(l) = s.length {
+        h.insert(blob::UPLOAD_LENGTH, HeaderValue::from(l));
+    }
+    h.insert("cache-control", HeaderValue::from_static("no-store"));
+    Ok((StatusCode::OK, h).into_response())
+}
+
+async fn patch_blob(
+    State(c): State<Arc<Center>>,
+    Path(sha): Path<String>,
+    uri: Uri,
+    h: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    c.authenticate_van(
+        header(&h, request::SENDER)?,
+        "PATCH",
+        uri.path(),
+        &body,
+        header(&h, request::SIGNATURE)?,
+    )
+    .await?;
+    let s = c
+        .blob_chunk(
+            &sha,
+            number(&h, blob::UPLOAD_OFFSET)?,
+            number(&h, blob::UPLOAD_LENGTH)?,
+            header(&h, blob::UPLOAD_CHECKSUM)?,
+            &body,
+        )
+        .await?;
+    Ok((StatusCode::NO_CONTENT, [(blob::UPLOAD_OFFSET, s.received.to_string())]).into_response())
+}
+
+#[derive(Deserialize)]
+struct Since {
+    #[serde(default)]
+    since: i64,
+}
+
+async fn get_updates(
+    State(c): State<Arc<Center>>,
+    Path(van): Path<String>,
+    Query(q): Query<Since>,
+    uri: Uri,
+    h: HeaderMap,
+) -> Result<Response, ApiError> {
+    let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
+    let sender = header(&h, request::SENDER)?;
+    if sender != van {
+        return Err(ApiError(CenterError::UnknownVan(format!(
+            "{sender} asked for the updates of {van}"
+        ))));
+    }
+    let v = c
+        .authenticate_van(sender, "GET", pq, &[], header(&h, request::SIGNATURE)?)
+        .await?;
+    Ok(match c.updates_for(&v, q.since).await? {
+        Some(env) => ([("content-type", "application/cbor")], env).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}
+
+#[derive(Deserialize)]
+struct Cursors {
+    #[serde(default)]
+    changes: i64,
+    #[serde(default)]
+    batches: i64,
+    #[serde(default)]
+    blobs: i64,
+}
+
+async fn get_replication(
+    State(c): State<Arc<Center>>,
+    Query(q): Query<Cursors>,
+    uri: Uri,
+    h: HeaderMap,
+) -> Result<Response, ApiError> {
+    let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
+    let peer = c
+        .authenticate_peer(header(&h, request::SENDER)?, "GET", pq, header(&h, request::SIGNATURE)?)?
+        .clone();
+    let env = c.replication_for(&peer, q.changes, q.batches, q.blobs).await?;
+    Ok(([("content-type", "application/cbor")], env).into_response())
+}
+
+async fn get_replication_blob(
+    State(c): State<Arc<Center>>,
+    Path(sha): Path<String>,
+    uri: Uri,
+    h: HeaderMap,
+) -> Result<Response, ApiError> {
+    c.authenticate_peer(
+        header(&h, request::SENDER)?,
+        "GET",
+        uri.path(),
+        header(&h, request::SIGNATURE)?,
+    )?;
+    let s = c.blob_state(&sha).await?;
+    if !s.complete {
+        return Err(ApiError(CenterError::NotFound(format!("blob {sha}"))));
+    }
+    let data = c
+        .db()
+        .blob_data(&sha)
+        .await
+        .map_err(CenterError::from)?
+        .ok_or_else(|| CenterError::NotFound(format!("blob {sha}")))?;
+    Ok(([("content-type", "application/octet-stream")], data).into_response())
+}
+
+async fn get_status(State(c): State<Arc<Center>>) -> Result<Response, ApiError> {
+    let counts = c.db().counts(&c.id).await.map_err(CenterError::from)?;
+    Ok(axum::Json(serde_json::json!({"center": c.id, "counts": counts})).into_response())
+}

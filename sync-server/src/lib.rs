@@ -1,0 +1,13 @@
+//! The issuance-center sync server: vans push signed, encrypted batches; the center verifies,
+//! decrypts, merges, receipts and routes them, serves updates back to the vans, and replicates with
+//! the other center. Storage sits behind [`db::CenterDb`] (SQLite or PostgreSQL).
+#![forbid(unsafe_code)]
+
+pub mod center;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod keys;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+pub mod sqlite;

@@ -1,0 +1,257 @@
+//! `qafila-server`: the issuance-center sync server and its administration commands.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use qafila_server::center::{Center, Ingested};
+use qafila_server::config::{Config, Routing};
+use qafila_server::db::CenterDb;
+use qafila_server::keys::CenterKeys;
+
+#[derive(Parser)]
+#[command(name = "qafila-server", version, about = "Qafila issuance-center sync server")]
+struct Cli {
+    /// The configuration file.
+    #[arg(
+        long,
+        global = true,
+        env = "QAFILA_SERVER_CONFIG",
+        default_value = "/etc/qafila/server.toml"
+    )]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a center: its keys and a configuration file (prints the public keys vans need).
+    Init {
+        /// Center id: rabat or marrakech.
+        #[arg(long)]
+        center: String,
+        /// Folder for keys and the SQLite database.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8700")]
+        listen: SocketAddr,
+    },
+    /// Serve vans and the peer center (replicating from peers in the background).
+    Serve,
+    /// Register a van's public keys.
+    RegisterVan {
+        #[arg(long)]
+        id: String,
+        /// ed25519 public key, hex (`qafila van status --json` prints it).
+        #[arg(long)]
+        key: String,
+        /// The van's age recipient for updates.
+        #[arg(long)]
+        recipient: String,
+    },
+    /// Revoke a van (stolen or retired): its later batches are refused, its earlier data kept.
+    RevokeVan {
+        #[arg(long)]
+        id: String,
+    },
+    /// Counts of vans, batches, documents and blobs.
+    Status,
+    /// Pull once from every peer center.
+    Replicate,
+    /// Ingest batches and blobs from a folder (a USB stick); writes each receipt beside its batch.
+    Import { dir: PathBuf },
+    /// Print this center's public keys (for vans and the peer center).
+    PublicInfo,
+    /// Add a new age key; old ones stay to decrypt what was sent to them.
+    RotateKey,
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(run(cli))
+}
+
+async fn open(config: &Path) -> Result<(Config, Arc<Center>)> {
+    let cfg = Config::load(config)?;
+    let keys = CenterKeys::load(&cfg.keys_path())?;
+    let db: Arc<dyn CenterDb> = match &cfg.database_url {
+        #[cfg(feature = "postgres")]
+        Some(url) if url.starts_with("postgres") => Arc::new(qafila_server::postgres::PgDb::connect(url).await?),
+        Some(other) => bail!("database_url {other:?}: only postgres:// URLs are supported (leave it out for SQLite)"),
+        None => Arc::new(qafila_server::sqlite::SqliteDb::open(&cfg.data_dir.join("center.db"))?),
+    };
+    db.migrate().await?;
+    let center = Center::new(keys, db, cfg.routing.clone(), cfg.peers.clone());
+    Ok((cfg, Arc::new(center)))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Init {
+            center,
+            data_dir,
+            listen,
+        } => {
+            std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+            let keys_path = data_dir.join("keys.json");
+            if keys_path.exists() {
+                bail!("{} exists: this center is already initialised", keys_path.display());
+            }
+            let keys = CenterKeys::generate(&center)?;
+            keys.save(&keys_path)?;
+            let cfg = Config {
+                center: center.clone(),
+                listen,
+                data_dir: data_dir.clone(),
+                database_url: None,
+                routing: Routing::default(),
+                peers: vec![],
+                replicate_every_s: 10,
+            };
+            if !cli.config.exists() {
+                if let Some(dir) = cli.config.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                std::fs::write(&cli.config, toml::to_string_pretty(&cfg)?)?;
+            }
+            println!("{}", serde_json::to_string_pretty(&keys.public_info())?);
+        }
+        Command::Serve => {
+            let (cfg, center) = open(&cli.config).await?;
+            if !cfg.peers.is_empty() {
+                let c = center.clone();
+                let every = std::time::Duration::from_secs(cfg.replicate_every_s.max(1));
+                tokio::spawn(async move {
+                    let client = reqwest::Client::new();
+                    loop {
+                        match c.replicate_once(&client).await {
+                            Ok((d, b, l)) if d + b + l > 0 => {
+                                tracing::info!(documents = d, batches = b, blobs = l, "replicated")
+                            }
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!("replication: {e}"),
+                        }
+                        tokio::time::sleep(every).await;
+                    }
+                });
+            }
+            let listener = tokio::net::TcpListener::bind(cfg.listen)
+                .await
+                .with_context(|| format!("listening on {}", cfg.listen))?;
+            tracing::info!(center = %center.id, addr = %cfg.listen, "serving");
+            axum::serve(listener, qafila_server::http::router(center)).await?;
+        }
+        Command::RegisterVan { id, key, recipient } => {
+            let (_, center) = open(&cli.config).await?;
+            center.register_van(&id, &key, &recipient).await?;
+            println!("van {id} registered");
+        }
+        Command::RevokeVan { id } => {
+            let (_, center) = open(&cli.config).await?;
+            if !center.db().revoke_van(&id, &chrono::Utc::now().to_rfc3339()).await? {
+                bail!("van {id} is unknown or already revoked");
+            }
+            println!("van {id} revoked");
+        }
+        Command::Status => {
+            let (_, center) = open(&cli.config).await?;
+            let counts = center.db().counts(&center.id).await?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({"center": center.id, "counts": counts}))?
+            );
+        }
+        Command::Replicate => {
+            let (_, center) = open(&cli.config).await?;
+            let (d, b, l) = center.replicate_once(&reqwest::Client::new()).await?;
+            println!("replicated {d} documents, {b} batches, {l} blobs");
+        }
+        Command::Import { dir } => {
+            let (_, center) = open(&cli.config).await?;
+            import(&center, &dir).await?;
+        }
+        Command::PublicInfo => {
+            let cfg = Config::load(&cli.config)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&CenterKeys::load(&cfg.keys_path())?.public_info())?
+            );
+        }
+        Command::RotateKey => {
+            let cfg = Config::load(&cli.config)?;
+            let mut keys = CenterKeys::load(&cfg.keys_path())?;
+            keys.rotate();
+            keys.save(&cfg.keys_path())?;
+            println!("{}", serde_json::to_string_pretty(&keys.public_info())?);
+        }
+    }
+    Ok(())
+}
+
+/// Sneakernet: blobs first (each checked against its name), then batches, each receipt written beside it.
+async fn import(center: &Center, dir: &Path) -> Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in &entries {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if let Some(sha) = name.strip_prefix("blob-").and_then(|n| n.strip_suffix(".age")) {
+            let data = std::fs::read(path)?;
+            if center.blob_state(sha).await?.complete {
+                continue;
+            }
+            center.db().blob_finish(sha, false).await?;
+            center
+                .blob_chunk(
+                    sha,
+                    0,
+                    data.len() as i64,
+                    &qafila_wire::blob::chunk_checksum(&data),
+                    &data,
+                )
+                .await
+                .with_context(|| format!("{}", path.display()))?;
+        }
+    }
+    let mut failures = 0;
+    for path in &entries {
+        if path.extension().and_then(|e| e.to_str()) != Some("qafila") {
+            continue;
+        }
+        let bytes = std::fs::read(path)?;
+        match center.ingest(&bytes).await {
+            Ok(Ingested::Receipt(r)) => {
+                let out = path.with_extension("receipt");
+                std::fs::write(&out, r)?;
+                println!("{}: accepted, receipt in {}", path.display(), out.display());
+            }
+            Ok(Ingested::NeedBlobs(missing)) => {
+                failures += 1;
+                println!(
+                    "{}: {} blobs missing from the folder; nothing stored",
+                    path.display(),
+                    missing.len()
+                );
+            }
+            Err(e) => {
+                failures += 1;
+                println!("{}: refused [{}]: {e}", path.display(), e.code());
+            }
+        }
+    }
+    if failures > 0 {
+        bail!("{failures} batch files were not accepted");
+    }
+    Ok(())
+}

@@ -1,0 +1,511 @@
+//! The embedded SQLite backend (the default): one file, WAL, `synchronous=FULL`, calls run on the
+//! blocking pool so the async server never waits on the disk.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::db::*;
+
+/// The SQLite backend.
+#[derive(Clone)]
+pub struct SqliteDb {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn err(e: impl std::fmt::Display) -> DbError {
+    DbError::Backend(e.to_string())
+}
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS vans (
+    id TEXT PRIMARY KEY, verifying_key BLOB NOT NULL, recipient TEXT NOT NULL,
+    registered_at TEXT NOT NULL, revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS batches (
+    van_id TEXT NOT NULL, seq INTEGER NOT NULL, batch_id TEXT NOT NULL, ct_hash BLOB NOT NULL,
+    payload_digest BLOB NOT NULL, receipt BLOB NOT NULL, accepted_by TEXT NOT NULL, received_at TEXT NOT NULL,
+    PRIMARY KEY (van_id, seq)
+);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY, van_id TEXT NOT NULL, routed_to TEXT NOT NULL, status TEXT NOT NULL,
+    doc BLOB NOT NULL, heads TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_by_van ON documents (van_id);
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL, origin TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blobs (
+    sha256 TEXT PRIMARY KEY, length INTEGER, received INTEGER NOT NULL DEFAULT 0,
+    complete INTEGER NOT NULL DEFAULT 0, data BLOB NOT NULL DEFAULT x'',
+    completed_order INTEGER
+);
+CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"#;
+
+impl SqliteDb {
+    /// Opens (creating if needed) the database file.
+    pub fn open(path: &Path) -> DbResult<SqliteDb> {
+        let conn = Connection::open(path).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(err)?;
+        let _: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(err)?;
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;")
+            .map_err(err)?;
+        Ok(SqliteDb {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> DbResult<T> + Send + 'static,
+    ) -> DbResult<T> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| DbError::Backend("a database call panicked earlier".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(err)?
+    }
+}
+
+fn van_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VanRecord> {
+    Ok(VanRecord {
+        id: r.get(0)?,
+        verifying_key: r.get(1)?,
+        recipient: r.get(2)?,
+        registered_at: r.get(3)?,
+        revoked_at: r.get(4)?,
+    })
+}
+
+fn batch_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BatchRecord> {
+    Ok(BatchRecord {
+        van_id: r.get(0)?,
+        seq: r.get(1)?,
+        batch_id: r.get(2)?,
+        ct_hash: r.get(3)?,
+        payload_digest: r.get(4)?,
+        receipt: r.get(5)?,
+        accepted_by: r.get(6)?,
+        received_at: r.get(7)?,
+    })
+}
+
+const BATCH_COLS: &str = "van_id, seq, batch_id, ct_hash, payload_digest, receipt, accepted_by, received_at";
+
+fn upsert_docs(tx: &rusqlite::Transaction<'_>, docs: &[DocumentRecord], origin: &str) -> rusqlite::Result<()> {
+    let mut put = tx.prepare_cached(
+        "INSERT INTO documents (id, van_id, routed_to, status, doc, heads, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (id) DO UPDATE SET routed_to = ?3, status = ?4, doc = ?5, heads = ?6, updated_at = ?7",
+    )?;
+    let mut log = tx.prepare_cached("INSERT INTO changes (doc_id, origin) VALUES (?1, ?2)")?;
+    for d in docs {
+        put.execute(params![
+            d.id,
+            d.van_id,
+            d.routed_to,
+            d.status,
+            d.doc,
+            d.heads,
+            d.updated_at
+        ])?;
+        log.execute(params![d.id, origin])?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl CenterDb for SqliteDb {
+    async fn migrate(&self) -> DbResult<()> {
+        self.run(|c| c.execute_batch(SCHEMA).map_err(err)).await
+    }
+
+    async fn put_van(&self, van: &VanRecord) -> DbResult<()> {
+        let v = van.clone();
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO vans (id, verifying_key, recipient, registered_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET verifying_key = ?2, recipient = ?3, registered_at = ?4, revoked_at = ?5",
+                params![v.id, v.verifying_key, v.recipient, v.registered_at, v.revoked_at],
+            )
+            .map(|_| ())
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn van(&self, id: &str) -> DbResult<Option<VanRecord>> {
+        let id = id.to_owned();
+        self.run(move |c| {
+            c.query_row(
+                "SELECT id, verifying_key, recipient, registered_at, revoked_at FROM vans WHERE id = ?1",
+                [id],
+                van_row,
+            )
+            .optional()
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn vans(&self) -> DbResult<Vec<VanRecord>> {
+        self.run(|c| {
+            let mut s = c
+                .prepare("SELECT id, verifying_key, recipient, registered_at, revoked_at FROM vans ORDER BY id")
+                .map_err(err)?;
+            let rows = s.query_map([], van_row).map_err(err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(err)
+        })
+        .await
+    }
+
+    async fn revoke_van(&self, id: &str, at: &str) -> DbResult<bool> {
+        let (id, at) = (id.to_owned(), at.to_owned());
+        self.run(move |c| {
+            c.execute(
+                "UPDATE vans SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, at],
+            )
+            .map(|n| n > 0)
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn batch(&self, van_id: &str, seq: i64) -> DbResult<Option<BatchRecord>> {
+        let van = van_id.to_owned();
+        self.run(move |c| {
+            c.query_row(
+                &format!("SELECT {BATCH_COLS} FROM batches WHERE van_id = ?1 AND seq = ?2"),
+                params![van, seq],
+                batch_row,
+            )
+            .optional()
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn batches_after(&self, after_rowid: i64, limit: i64) -> DbResult<Vec<(i64, BatchRecord)>> {
+        self.run(move |c| {
+            let mut s = c
+                .prepare(&format!(
+                    "SELECT rowid, {BATCH_COLS} FROM batches WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
+                ))
+                .map_err(err)?;
+            let rows = s
+                .query_map(params![after_rowid, limit], |r| {
+                    Ok((
+                        r.get(0)?,
+                        BatchRecord {
+                            van_id: r.get(1)?,
+                            seq: r.get(2)?,
+                            batch_id: r.get(3)?,
+                            ct_hash: r.get(4)?,
+                            payload_digest: r.get(5)?,
+                            receipt: r.get(6)?,
+                            accepted_by: r.get(7)?,
+                            received_at: r.get(8)?,
+                        },
+                    ))
+                })
+                .map_err(err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(err)
+        })
+        .await
+    }
+
+    async fn acked_through(&self, van_id: &str) -> DbResult<i64> {
+        let van = van_id.to_owned();
+        self.run(move |c| {
+            let mut s = c
+                .prepare("SELECT seq FROM batches WHERE van_id = ?1 ORDER BY seq")
+                .map_err(err)?;
+            let seqs = s.query_map([van], |r| r.get::<_, i64>(0)).map_err(err)?;
+            let mut through = 0;
+            for seq in seqs {
+                if seq.map_err(err)? == through + 1 {
+                    through += 1;
+                } else {
+                    break;
+                }
+            }
+            Ok(through)
+        })
+        .await
+    }
+
+    async fn documents(&self, ids: &[String]) -> DbResult<Vec<DocumentRecord>> {
+        let ids = ids.to_vec();
+        self.run(move |c| {
+            let mut s = c
+                .prepare_cached(
+                    "SELECT id, van_id, routed_to, status, doc, heads, updated_at FROM documents WHERE id = ?1",
+                )
+                .map_err(err)?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let row = s
+                    .query_row([id], |r| {
+                        Ok(DocumentRecord {
+                            id: r.get(0)?,
+                            van_id: r.get(1)?,
+                            routed_to: r.get(2)?,
+                            status: r.get(3)?,
+                            doc: r.get(4)?,
+                            heads: r.get(5)?,
+                            updated_at: r.get(6)?,
+                        })
+                    })
+                    .optional()
+                    .map_err(err)?;
+                out.extend(row);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn commit_batch(&self, batch: &BatchRecord, docs: &[DocumentRecord], origin: &str) -> DbResult<()> {
+        let (b, docs, origin) = (batch.clone(), docs.to_vec(), origin.to_owned());
+        self.run(move |c| {
+            let tx = c.transaction().map_err(err)?;
+            let n = tx
+                .execute(
+                    &format!("INSERT OR IGNORE INTO batches ({BATCH_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                    params![
+                        b.van_id,
+                        b.seq,
+                        b.batch_id,
+                        b.ct_hash,
+                        b.payload_digest,
+                        b.receipt,
+                        b.accepted_by,
+                        b.received_at
+                    ],
+                )
+                .map_err(err)?;
+            if n == 1 {
+                upsert_docs(&tx, &docs, &origin).map_err(err)?;
+            }
+            tx.commit().map_err(err)
+        })
+        .await
+    }
+
+    async fn put_documents(&self, docs: &[DocumentRecord], origin: &str) -> DbResult<()> {
+        let (docs, origin) = (docs.to_vec(), origin.to_owned());
+        self.run(move |c| {
+            let tx = c.transaction().map_err(err)?;
+            upsert_docs(&tx, &docs, &origin).map_err(err)?;
+            tx.commit().map_err(err)
+        })
+        .await
+    }
+
+    async fn blob_state(&self, sha256: &str) -> DbResult<Option<BlobState>> {
+        let sha = sha256.to_owned();
+        self.run(move |c| {
+            c.query_row(
+                "SELECT received, length, complete FROM blobs WHERE sha256 = ?1",
+                [sha],
+                |r| {
+                    Ok(BlobState {
+                        received: r.get(0)?,
+                        length: r.get(1)?,
+                        complete: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn blob_append(&self, sha256: &str, offset: i64, length: i64, chunk: &[u8]) -> DbResult<BlobState> {
+        let (sha, chunk) = (sha256.to_owned(), chunk.to_vec());
+        self.run(move |c| {
+            let tx = c.transaction().map_err(err)?;
+            tx.execute(
+                "INSERT OR IGNORE INTO blobs (sha256, length) VALUES (?1, ?2)",
+                params![sha, length],
+            )
+            .map_err(err)?;
+            let (held, declared, complete): (i64, Option<i64>, bool) = tx
+                .query_row(
+                    "SELECT received, length, complete FROM blobs WHERE sha256 = ?1",
+                    [&sha],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .map_err(err)?;
+            if complete {
+                return Ok(BlobState {
+                    received: held,
+                    length: declared,
+                    complete,
+                });
+            }
+            if declared.is_some_and(|d| d != length) {
+                return Err(DbError::Length(format!("declared {declared:?}, now {length}")));
+            }
+            if offset != held {
+                return Err(DbError::Offset { given: offset, held });
+            }
+            if held + chunk.len() as i64 > length {
+                return Err(DbError::Length(format!(
+                    "{} bytes would exceed the declared {length}",
+                    held + chunk.len() as i64
+                )));
+            }
+            tx.execute(
+                "UPDATE blobs SET data = CAST(data || ?2 AS BLOB), received = received + ?3 WHERE sha256 = ?1",
+                params![sha, chunk, chunk.len() as i64],
+            )
+            .map_err(err)?;
+            tx.commit().map_err(err)?;
+            Ok(BlobState {
+                received: held + chunk.len() as i64,
+                length: Some(length),
+                complete: false,
+            })
+        })
+        .await
+    }
+
+    async fn blob_data(&self, sha256: &str) -> DbResult<Option<Vec<u8>>> {
+        let sha = sha256.to_owned();
+        self.run(move |c| {
+            c.query_row("SELECT data FROM blobs WHERE sha256 = ?1", [sha], |r| r.get(0))
+                .optional()
+                .map_err(err)
+        })
+        .await
+    }
+
+    async fn blob_finish(&self, sha256: &str, ok: bool) -> DbResult<()> {
+        let sha = sha256.to_owned();
+        self.run(move |c| {
+            // Replication pages by completion order, so a blob finished late is still seen after one finished early.
+            let sql = if ok {
+                "UPDATE blobs SET complete = 1,
+                   completed_order = (SELECT COALESCE(MAX(completed_order), 0) + 1 FROM blobs) WHERE sha256 = ?1"
+            } else {
+                "DELETE FROM blobs WHERE sha256 = ?1"
+            };
+            c.execute(sql, [sha]).map(|_| ()).map_err(err)
+        })
+        .await
+    }
+
+    async fn blobs_after(&self, after_rowid: i64, limit: i64) -> DbResult<Vec<(i64, String)>> {
+        self.run(move |c| {
+            let mut s = c
+                .prepare(
+                    "SELECT completed_order, sha256 FROM blobs WHERE complete = 1 AND completed_order > ?1
+                     ORDER BY completed_order LIMIT ?2",
+                )
+                .map_err(err)?;
+            let rows = s
+                .query_map(params![after_rowid, limit], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(err)
+        })
+        .await
+    }
+
+    async fn changes_since(&self, cursor: i64, limit: i64) -> DbResult<Vec<ChangeRecord>> {
+        self.run(move |c| {
+            let mut s = c
+                .prepare("SELECT seq, doc_id, origin FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+                .map_err(err)?;
+            let rows = s
+                .query_map(params![cursor, limit], |r| {
+                    Ok(ChangeRecord {
+                        seq: r.get(0)?,
+                        doc_id: r.get(1)?,
+                        origin: r.get(2)?,
+                    })
+                })
+                .map_err(err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(err)
+        })
+        .await
+    }
+
+    async fn van_changes_since(&self, van_id: &str, cursor: i64, limit: i64) -> DbResult<Vec<ChangeRecord>> {
+        let van = van_id.to_owned();
+        self.run(move |c| {
+            let mut s = c
+                .prepare(
+                    "SELECT ch.seq, ch.doc_id, ch.origin FROM changes ch JOIN documents d ON d.id = ch.doc_id
+                     WHERE d.van_id = ?1 AND ch.seq > ?2 AND ch.origin != 'van:' || ?1 ORDER BY ch.seq LIMIT ?3",
+                )
+                .map_err(err)?;
+            let rows = s
+                .query_map(params![van, cursor, limit], |r| {
+                    Ok(ChangeRecord {
+                        seq: r.get(0)?,
+                        doc_id: r.get(1)?,
+                        origin: r.get(2)?,
+                    })
+                })
+                .map_err(err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(err)
+        })
+        .await
+    }
+
+    async fn checkpoint(&self, name: &str) -> DbResult<i64> {
+        let name = name.to_owned();
+        self.run(move |c| {
+            c.query_row("SELECT value FROM checkpoints WHERE name = ?1", [name], |r| r.get(0))
+                .optional()
+                .map(|v| v.unwrap_or(0))
+                .map_err(err)
+        })
+        .await
+    }
+
+    async fn set_checkpoint(&self, name: &str, value: i64) -> DbResult<()> {
+        let name = name.to_owned();
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO checkpoints (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = ?2",
+                params![name, value],
+            )
+            .map(|_| ())
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn counts(&self, center: &str) -> DbResult<Counts> {
+        let center = center.to_owned();
+        self.run(move |c| {
+            let q = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).map_err(err);
+            Ok(Counts {
+                vans: q("SELECT count(*) FROM vans")?,
+                revoked_vans: q("SELECT count(*) FROM vans WHERE revoked_at IS NOT NULL")?,
+                batches: q("SELECT count(*) FROM batches")?,
+                documents: q("SELECT count(*) FROM documents")?,
+                routed_here: c
+                    .query_row("SELECT count(*) FROM documents WHERE routed_to = ?1", [center], |r| {
+                        r.get(0)
+                    })
+                    .map_err(err)?,
+                blobs: q("SELECT count(*) FROM blobs WHERE complete = 1")?,
+                changes: q("SELECT count(*) FROM changes")?,
+            })
+        })
+        .await
+    }
+}

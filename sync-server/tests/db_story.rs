@@ -1,0 +1,422 @@
+//! One storage story, told once and run against both backends: whatever the center does with
+//! SQLite it must be able to do, with the same results, with PostgreSQL.
+
+use qafila_server::db::*;
+#[cfg(feature = "postgres")]
+use qafila_server::postgres::PgDb;
+use qafila_server::sqlite::SqliteDb;
+#[cfg(feature = "postgres")]
+use sqlx::Connection;
+
+const T0: &str = "2025-06-01T08:00:00Z";
+const T1: &str = "2025-06-01T09:00:00Z";
+
+fn van(id: &str, key: u8) -> VanRecord {
+    VanRecord {
+        id: id.into(),
+        verifying_key: vec![key; 32],
+        recipient: format!("age1{id}"),
+        registered_at: T0.into(),
+        revoked_at: None,
+    }
+}
+
+fn batch(van_id: &str, seq: i64) -> BatchRecord {
+    BatchRecord {
+        van_id: van_id.into(),
+        seq,
+        batch_id: format!("batch-{van_id}-{seq}"),
+        ct_hash: vec![seq as u8; 32],
+        payload_digest: vec![seq as u8 ^ 0xff; 32],
+        receipt: format!("receipt {seq}").into_bytes(),
+        accepted_by: "rabat".into(),
+        received_at: T0.into(),
+    }
+}
+
+fn doc(id: &str, van_id: &str, routed_to: &str, status: &str) -> DocumentRecord {
+    DocumentRecord {
+        id: id.into(),
+        van_id: van_id.into(),
+        routed_to: routed_to.into(),
+        status: status.into(),
+        doc: format!("{id}:{status}").into_bytes(),
+        heads: format!("{:02x}", id.len() + status.len()),
+        updated_at: T0.into(),
+    }
+}
+
+fn pairs(changes: &[ChangeRecord]) -> Vec<(&str, &str)> {
+    changes.iter().map(|c| (c.doc_id.as_str(), c.origin.as_str())).collect()
+}
+
+fn counts(c: &Counts) -> [i64; 7] {
+    [
+        c.vans,
+        c.revoked_vans,
+        c.batches,
+        c.documents,
+        c.routed_here,
+        c.blobs,
+        c.changes,
+    ]
+}
+
+fn state(received: i64, length: i64, complete: bool) -> BlobState {
+    BlobState {
+        received,
+        length: Some(length),
+        complete,
+    }
+}
+
+async fn story(db: &dyn CenterDb) {
+    // A second migration must find everything in place and change nothing.
+    db.migrate().await.expect("migrate again");
+    assert_eq!(counts(&db.counts("rabat").await.expect("counts")), [0; 7]);
+
+    // Vans: register, re-register (the new key replaces the old), revoke once only.
+    let v1 = van("van-01", 1);
+    db.put_van(&v1).await.expect("put van-01");
+    assert_eq!(db.van("van-01").await.expect("van"), Some(v1.clone()));
+    assert_eq!(db.van("van-99").await.expect("unknown van"), None);
+    let v1 = VanRecord {
+        verifying_key: vec![7; 32],
+        recipient: "age1rekeyed".into(),
+        registered_at: T1.into(),
+        ..v1
+    };
+    db.put_van(&v1).await.expect("re-register van-01");
+    assert_eq!(db.van("van-01").await.expect("van"), Some(v1.clone()));
+    let v2 = van("van-02", 2);
+    db.put_van(&v2).await.expect("put van-02");
+    assert_eq!(db.vans().await.expect("vans"), vec![v1.clone(), v2.clone()]);
+    assert!(db.revoke_van("van-02", T1).await.expect("revoke"));
+    assert!(
+        !db.revoke_van("van-02", "2030-01-01T00:00:00Z")
+            .await
+            .expect("revoke again"),
+        "revoked twice"
+    );
+    assert!(
+        !db.revoke_van("van-99", T1).await.expect("revoke unknown"),
+        "unknown van revoked"
+    );
+    let revoked = VanRecord {
+        revoked_at: Some(T1.into()),
+        ..v2
+    };
+    assert_eq!(
+        db.van("van-02").await.expect("van"),
+        Some(revoked.clone()),
+        "the first revocation time stays"
+    );
+    assert_eq!(db.vans().await.expect("vans"), vec![v1, revoked]);
+
+    // A batch, its documents and their changes arrive together.
+    let (d1, d2) = (
+        doc("app-1", "van-01", "rabat", "captured"),
+        doc("app-2", "van-01", "marrakech", "captured"),
+    );
+    let b1 = batch("van-01", 1);
+    assert_eq!(db.batch("van-01", 1).await.expect("batch"), None);
+    db.commit_batch(&b1, &[d1.clone(), d2.clone()], "van:van-01")
+        .await
+        .expect("commit 1");
+    assert_eq!(db.batch("van-01", 1).await.expect("batch"), Some(b1.clone()));
+    assert_eq!(db.batch("van-02", 1).await.expect("other van's batch"), None);
+    let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        db.documents(&ids(&["app-1", "app-2"])).await.expect("documents"),
+        vec![d1.clone(), d2.clone()]
+    );
+    let log = db.changes_since(0, 100).await.expect("changes");
+    assert_eq!(pairs(&log), [("app-1", "van:van-01"), ("app-2", "van:van-01")]);
+
+    // The same (van, seq) again, even with other contents, changes nothing at all.
+    let replay = BatchRecord {
+        batch_id: "batch-other".into(),
+        receipt: b"other".to_vec(),
+        ..b1.clone()
+    };
+    let rewritten = DocumentRecord {
+        status: "tampered".into(),
+        ..d1.clone()
+    };
+    db.commit_batch(
+        &replay,
+        &[rewritten, doc("app-9", "van-01", "rabat", "captured")],
+        "van:van-01",
+    )
+    .await
+    .expect("replay");
+    assert_eq!(
+        db.batch("van-01", 1).await.expect("batch"),
+        Some(b1.clone()),
+        "the first batch record stays"
+    );
+    assert_eq!(
+        db.documents(&ids(&["app-1", "app-2", "app-9"]))
+            .await
+            .expect("documents"),
+        vec![d1.clone(), d2.clone()],
+        "a replayed batch changed documents"
+    );
+    assert_eq!(
+        db.changes_since(0, 100).await.expect("changes"),
+        log,
+        "a replayed batch was logged"
+    );
+
+    // Acknowledgement runs only as far as the batches are contiguous from 1.
+    assert_eq!(db.acked_through("van-01").await.expect("acked"), 1);
+    let d3 = doc("app-3", "van-01", "rabat", "captured");
+    let (b2, b4, b3) = (batch("van-01", 2), batch("van-01", 4), batch("van-01", 3));
+    db.commit_batch(&b2, std::slice::from_ref(&d3), "van:van-01")
+        .await
+        .expect("commit 2");
+    db.commit_batch(&b4, &[], "van:van-01").await.expect("commit 4");
+    assert_eq!(db.acked_through("van-01").await.expect("acked"), 2, "1, 2, 4 held");
+    assert_eq!(db.acked_through("van-02").await.expect("acked"), 0);
+    db.commit_batch(&b3, &[], "van:van-01").await.expect("commit 3");
+    assert_eq!(db.acked_through("van-01").await.expect("acked"), 4, "the gap is filled");
+
+    // Documents come back in the order asked, missing ones left out.
+    assert_eq!(
+        db.documents(&ids(&["app-3", "app-404", "app-1"]))
+            .await
+            .expect("documents"),
+        vec![d3, d1.clone()]
+    );
+    assert_eq!(db.documents(&[]).await.expect("no documents"), vec![]);
+
+    // A center's change replaces the document in place; it stays with the van that enrolled it.
+    let d1_approved = DocumentRecord {
+        van_id: "van-02".into(),
+        routed_to: "marrakech".into(),
+        doc: b"approved at rabat".to_vec(),
+        heads: "beef".into(),
+        updated_at: T1.into(),
+        ..doc("app-1", "van-01", "rabat", "approved")
+    };
+    db.put_documents(std::slice::from_ref(&d1_approved), "center:rabat")
+        .await
+        .expect("center change");
+    let stored = DocumentRecord {
+        van_id: "van-01".into(),
+        ..d1_approved
+    };
+    assert_eq!(db.documents(&ids(&["app-1"])).await.expect("documents"), vec![stored]);
+    let d4 = doc("app-4", "van-02", "rabat", "captured");
+    db.put_documents(std::slice::from_ref(&d4), "peer:marrakech")
+        .await
+        .expect("peer change");
+    let d4_fixed = DocumentRecord {
+        status: "corrected".into(),
+        ..d4
+    };
+    db.put_documents(&[d4_fixed], "van:van-02")
+        .await
+        .expect("van-02's own change");
+
+    let log = db.changes_since(0, 100).await.expect("changes");
+    assert_eq!(
+        pairs(&log),
+        [
+            ("app-1", "van:van-01"),
+            ("app-2", "van:van-01"),
+            ("app-3", "van:van-01"),
+            ("app-1", "center:rabat"),
+            ("app-4", "peer:marrakech"),
+            ("app-4", "van:van-02"),
+        ]
+    );
+    assert!(
+        log.windows(2).all(|w| w[0].seq < w[1].seq),
+        "change seqs must increase: {log:?}"
+    );
+    assert_eq!(db.changes_since(log[2].seq, 2).await.expect("page"), log[3..5].to_vec());
+    assert_eq!(db.changes_since(log[5].seq, 100).await.expect("end"), vec![]);
+    assert_eq!(
+        db.changes_since(0, -1).await.expect("no limit"),
+        log,
+        "a negative limit means none"
+    );
+
+    // A van is sent the changes to its documents that others made, never its own.
+    assert_eq!(
+        db.van_changes_since("van-01", 0, 100).await.expect("van-01 updates"),
+        vec![log[3].clone()]
+    );
+    assert_eq!(
+        db.van_changes_since("van-01", log[3].seq, 100)
+            .await
+            .expect("van-01 caught up"),
+        vec![]
+    );
+    assert_eq!(
+        db.van_changes_since("van-02", 0, 100).await.expect("van-02 updates"),
+        vec![log[4].clone()]
+    );
+    assert_eq!(
+        db.van_changes_since("van-99", 0, 100).await.expect("unknown van"),
+        vec![]
+    );
+
+    // Blobs: chunks at the right offset, within the declared length, are appended atomically.
+    let photo = "a".repeat(64);
+    assert_eq!(db.blob_state(&photo).await.expect("state"), None);
+    assert_eq!(
+        db.blob_append(&photo, 0, 10, b"hello").await.expect("chunk 1"),
+        state(5, 10, false)
+    );
+    let e = db.blob_append(&photo, 3, 10, b"xx").await;
+    assert!(
+        matches!(e, Err(DbError::Offset { given: 3, held: 5 })),
+        "wrong offset accepted: {e:?}"
+    );
+    let e = db.blob_append(&photo, 5, 10, b"world!").await;
+    assert!(matches!(e, Err(DbError::Length(_))), "overrun accepted: {e:?}");
+    let e = db.blob_append(&photo, 5, 12, b"world").await;
+    assert!(matches!(e, Err(DbError::Length(_))), "changed length accepted: {e:?}");
+    assert_eq!(
+        db.blob_state(&photo).await.expect("state"),
+        Some(state(5, 10, false)),
+        "a refused chunk left a trace"
+    );
+    assert_eq!(
+        db.blob_append(&photo, 5, 10, b"world").await.expect("chunk 2"),
+        state(10, 10, false)
+    );
+    assert_eq!(db.blob_data(&photo).await.expect("data"), Some(b"helloworld".to_vec()));
+    assert_eq!(
+        db.blobs_after(0, 100).await.expect("blobs"),
+        vec![],
+        "an unverified blob is listed"
+    );
+    db.blob_finish(&photo, true).await.expect("finish");
+    assert_eq!(db.blob_state(&photo).await.expect("state"), Some(state(10, 10, true)));
+    assert_eq!(
+        db.blob_append(&photo, 10, 10, b"more")
+            .await
+            .expect("append to a complete blob"),
+        state(10, 10, true),
+        "a complete blob is left as it is"
+    );
+    assert_eq!(db.blob_data(&photo).await.expect("data"), Some(b"helloworld".to_vec()));
+
+    // A first chunk that is refused leaves no blob behind; one that fails verification is discarded.
+    let stray = "b".repeat(64);
+    let e = db.blob_append(&stray, 1, 4, b"x").await;
+    assert!(matches!(e, Err(DbError::Offset { given: 1, held: 0 })), "{e:?}");
+    let e = db.blob_append(&stray, 0, 2, b"xyz").await;
+    assert!(matches!(e, Err(DbError::Length(_))), "{e:?}");
+    assert_eq!(db.blob_state(&stray).await.expect("state"), None);
+    let forged = "c".repeat(64);
+    db.blob_append(&forged, 0, 4, b"evil").await.expect("forged chunk");
+    db.blob_finish(&forged, false).await.expect("discard");
+    assert_eq!(db.blob_state(&forged).await.expect("state"), None);
+    assert_eq!(db.blob_data(&forged).await.expect("data"), None);
+    let sig = "d".repeat(64);
+    db.blob_append(&sig, 0, 3, b"sig").await.expect("signature");
+    db.blob_finish(&sig, true).await.expect("finish");
+
+    // Replication pages through complete blobs and batches by row order.
+    let first = db.blobs_after(0, 1).await.expect("blobs page 1");
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].1, photo);
+    let second = db.blobs_after(first[0].0, 1).await.expect("blobs page 2");
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].1, sig);
+    assert!(second[0].0 > first[0].0);
+    assert_eq!(db.blobs_after(second[0].0, 1).await.expect("blobs end"), vec![]);
+    assert_eq!(
+        db.blobs_after(0, 100).await.expect("all blobs"),
+        [first, second].concat()
+    );
+
+    let page = db.batches_after(0, 3).await.expect("batches page 1");
+    assert_eq!(
+        page.iter().map(|(_, b)| b.clone()).collect::<Vec<_>>(),
+        vec![b1, b2, b4]
+    );
+    assert!(
+        page.windows(2).all(|w| w[0].0 < w[1].0),
+        "row ids must increase: {page:?}"
+    );
+    let rest = db.batches_after(page[2].0, 3).await.expect("batches page 2");
+    assert_eq!(rest.iter().map(|(_, b)| b.clone()).collect::<Vec<_>>(), vec![b3]);
+    assert!(rest[0].0 > page[2].0);
+    assert_eq!(db.batches_after(rest[0].0, 3).await.expect("batches end"), vec![]);
+
+    // Checkpoints.
+    assert_eq!(db.checkpoint("marrakech:changes").await.expect("checkpoint"), 0);
+    db.set_checkpoint("marrakech:changes", 42).await.expect("set");
+    db.set_checkpoint("marrakech:changes", 7).await.expect("set again");
+    assert_eq!(db.checkpoint("marrakech:changes").await.expect("checkpoint"), 7);
+    assert_eq!(db.checkpoint("marrakech:blobs").await.expect("other checkpoint"), 0);
+
+    // vans, revoked, batches, documents, routed here, complete blobs, changes.
+    assert_eq!(
+        counts(&db.counts("rabat").await.expect("counts")),
+        [2, 1, 4, 4, 2, 2, 6]
+    );
+    assert_eq!(counts(&db.counts("marrakech").await.expect("counts"))[4], 2);
+}
+
+#[tokio::test]
+async fn sqlite_story() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let db = SqliteDb::open(&dir.path().join("center.db")).expect("open");
+    db.migrate().await.expect("migrate");
+    story(&db).await;
+}
+
+#[cfg(feature = "postgres")]
+/// `url` with its database replaced by `name` (query parameters kept).
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let host = base.find("://").map_or(0, |i| i + 3);
+    let path = base[host..].find('/').map_or(base.len(), |i| host + i);
+    let mut out = format!("{}/{name}", &base[..path]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+// Without the feature there is no PostgreSQL backend to test.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_story() {
+    let Ok(url) = std::env::var("QAFILA_TEST_POSTGRES_URL") else {
+        panic!(
+            "QAFILA_TEST_POSTGRES_URL is not set: run the tests through scripts/test, which starts a PostgreSQL \
+             cluster (or run `scripts/postgres start DIR` and export the URL it prints)"
+        );
+    };
+    // A database of its own, so every run starts empty and runs side by side do not meet.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos();
+    let name = format!("qafila_story_{}_{nanos}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(&url)
+        .await
+        .expect("connect to QAFILA_TEST_POSTGRES_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create database");
+
+    let db = PgDb::connect(&with_database(&url, &name)).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    story(&db).await;
+    drop(db);
+    // Kept when the story fails, for a look; FORCE ends the pool's connections, which close lazily.
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .expect("drop database");
+}
