@@ -24,7 +24,7 @@ pub struct Config {
     #[serde(default)]
     pub routing: Routing,
     /// The other center(s) to replicate from.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub peers: Vec<Peer>,
     /// Seconds between replication rounds while serving.
     #[serde(default = "default_replicate_every")]

@@ -131,6 +131,25 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         retention_days: i64,
     },
+    /// Sync with a center now: send batches and blobs, take receipts and updates, purge.
+    Sync {
+        #[command(flatten)]
+        login: Login,
+        /// The center's URL.
+        #[arg(long, env = "QAFILA_CENTER_URL")]
+        center: String,
+        /// Upload cap in kbit/s.
+        #[arg(long)]
+        bandwidth_kbit: Option<u64>,
+        /// Keep receipted enrollments this many days before purging them.
+        #[arg(long, default_value_t = 0)]
+        retention_days: i64,
+    },
+    /// The van's public keys, to register it at the centers.
+    Keys {
+        #[command(flatten)]
+        login: Login,
+    },
     /// What is waiting to leave the van.
     SyncStatus {
         #[command(flatten)]
@@ -521,6 +540,49 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Purge { login, retention_days } => {
             let n = unlock(&cli.store, &login)?.purge_receipted(chrono::Duration::days(retention_days))?;
             println!("{n} receipted enrollments purged from this van");
+        }
+        Command::Sync {
+            login,
+            center,
+            bandwidth_kbit,
+            retention_days,
+        } => {
+            let mut van = unlock(&cli.store, &login)?;
+            let opts = qafila_sync::SyncOptions {
+                bandwidth_bytes_per_sec: bandwidth_kbit.map(|k| k * 1000 / 8),
+                retention: chrono::Duration::days(retention_days),
+                ..Default::default()
+            };
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let report = rt.block_on(qafila_sync::sync_once(&mut van, &center, &opts, &mut |p| {
+                if !json {
+                    match p {
+                        qafila_sync::Progress::Batch { seq, documents } => {
+                            eprintln!("sending batch {seq} ({documents} enrollments)")
+                        }
+                        qafila_sync::Progress::Blob { sent, total, .. } if sent == total => eprint!("."),
+                        qafila_sync::Progress::Receipt { seq } => eprintln!("\nreceipt for batch {seq}"),
+                        _ => {}
+                    }
+                }
+            }))?;
+            if json {
+                print_json(&report)?;
+            } else {
+                println!(
+                    "{} batches ({} enrollments) receipted, {} blobs sent, {} updates applied, {} purged, {} retries",
+                    report.batches, report.documents, report.blobs, report.updates, report.purged, report.retries
+                );
+            }
+        }
+        Command::Keys { login } => {
+            let mut van = unlock(&cli.store, &login)?;
+            let info = serde_json::json!({
+                "van_id": van.van_id()?,
+                "verifying_key": hex(van.store().public_key()?.as_bytes()),
+                "update_recipient": van.update_recipient()?,
+            });
+            print_json(&info)?;
         }
         Command::SyncStatus { login } => {
             let s = unlock(&cli.store, &login)?.sync_status()?;

@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use chrono::Utc;
 use ed25519_dalek::VerifyingKey;
-use qafila_domain::{ApplicationId, BlobRef};
+use qafila_domain::BlobRef;
 use qafila_wire::{BatchPayload, BlobManifest, DocumentChanges, Envelope, PROTOCOL_VERSION, Receipt, SignedReceipt};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -358,15 +358,30 @@ impl Van {
         if ids.is_empty() {
             return Ok(0);
         }
+        // What stays: the id, kind, status and dates; names and date of birth go.
         let mut tombstones = Vec::with_capacity(ids.len());
         for id in &ids {
-            let parsed = ApplicationId::from_str(id).map_err(|_| StoreError::Corrupt {
-                what: "enrollment",
+            let ct: Vec<u8> =
+                self.store
+                    .conn
+                    .query_row("SELECT summary FROM enrollments WHERE id = ?1", [id], |r| r.get(0))?;
+            let plain = self.key.decrypt(&ct, "enrollment summary", id)?;
+            let mut s: crate::van::Summary = serde_json::from_slice(&plain).map_err(|_| StoreError::Corrupt {
+                what: "enrollment summary",
                 id: id.clone(),
             })?;
+            for field in [
+                &mut s.family_name,
+                &mut s.family_name_ar,
+                &mut s.given_names,
+                &mut s.given_names_ar,
+                &mut s.birth_date,
+            ] {
+                field.clear();
+            }
             tombstones.push(
                 self.key
-                    .encrypt(&serde_json::to_vec(&parsed.to_string()).map_err(qafila_doc::DocError::from)?)?,
+                    .encrypt(&serde_json::to_vec(&s).map_err(qafila_doc::DocError::from)?)?,
             );
         }
         let n = ids.len();

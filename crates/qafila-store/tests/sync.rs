@@ -151,6 +151,19 @@ fn batches_receipts_and_purge() {
     assert_eq!(van.blob(&blob).unwrap_err().code(), "not_found");
     assert!(van.search(&name, 50).unwrap().iter().all(|s| !ids[..3].contains(&s.id)));
     assert!(van.get(&ids[3]).is_ok(), "unsent enrollments stay");
+    let listed = van.list(None, 0, 10).unwrap();
+    let gone = listed
+        .iter()
+        .find(|s| s.id == ids[0])
+        .expect("a purged enrollment is still listed");
+    assert_eq!(
+        (
+            gone.status.as_str(),
+            gone.family_name.as_str(),
+            gone.birth_date.as_str()
+        ),
+        ("received", "", "")
+    );
     assert_eq!(van.sync_status().unwrap().purged, 3);
     assert!(van.verify_journal().unwrap().is_intact());
 
