@@ -10,4 +10,5 @@ pub mod http;
 pub mod keys;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod simulate;
 pub mod sqlite;

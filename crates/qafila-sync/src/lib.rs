@@ -24,6 +24,8 @@ pub struct SyncOptions {
     pub chunk_bytes: usize,
     /// Upload cap in bytes per second (blobs), if any.
     pub bandwidth_bytes_per_sec: Option<u64>,
+    /// Blob uploads in flight at once: hides the link's latency behind the others' transfer.
+    pub parallel_uploads: usize,
     /// Tries per request before giving up.
     pub attempts: u32,
     /// First backoff delay (doubled each retry, capped at 30 s, with jitter).
@@ -40,6 +42,7 @@ impl Default for SyncOptions {
             max_documents: 500,
             chunk_bytes: 256 * 1024,
             bandwidth_bytes_per_sec: None,
+            parallel_uploads: 4,
             attempts: 8,
             backoff: Duration::from_millis(250),
             request_timeout: Duration::from_secs(60),
@@ -131,8 +134,29 @@ struct Agent<'a> {
     opts: SyncOptions,
     van_id: String,
     report: SyncReport,
+    cap: Cap,
+}
+
+/// The bandwidth cap shared by concurrent uploads.
+struct Cap {
+    rate: Option<u64>,
     started: Instant,
-    sent_for_cap: u64,
+    sent: std::cell::Cell<u64>,
+}
+
+impl Cap {
+    /// Waits until `n` more bytes fit under the cap.
+    async fn spend(&self, n: u64) {
+        let Some(rate) = self.rate.filter(|r| *r > 0) else {
+            return;
+        };
+        self.sent.set(self.sent.get() + n);
+        let due = Duration::from_secs_f64(self.sent.get() as f64 / rate as f64);
+        let elapsed = self.started.elapsed();
+        if due > elapsed {
+            tokio::time::sleep(due - elapsed).await;
+        }
+    }
 }
 
 /// One whole exchange with the center at `center_url` (e.g. `http://127.0.0.1:8700`).
@@ -157,8 +181,11 @@ pub async fn sync_once(
         opts: opts.clone(),
         van_id,
         report: SyncReport::default(),
-        started: Instant::now(),
-        sent_for_cap: 0,
+        cap: Cap {
+            rate: opts.bandwidth_bytes_per_sec,
+            started: Instant::now(),
+            sent: std::cell::Cell::new(0),
+        },
     };
     a.push(progress).await?;
     a.pull().await?;
@@ -192,9 +219,12 @@ impl Agent<'_> {
                             .as_array()
                             .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
                             .unwrap_or_default();
+                        let mut forms = Vec::with_capacity(missing.len());
                         for sha in missing {
-                            self.upload(&sha, progress).await?;
+                            let t = self.van.transfer_blob(&sha)?;
+                            forms.push((sha, t));
                         }
+                        self.upload_all(forms, progress).await?;
                     }
                     _ => return Err(refused(resp).await),
                 }
@@ -203,61 +233,42 @@ impl Agent<'_> {
         Ok(())
     }
 
-    async fn upload(&mut self, sha: &str, progress: &mut dyn FnMut(Progress)) -> Result<(), SyncError> {
-        let transfer = self.van.transfer_blob(sha)?;
-        let total = transfer.len() as u64;
-        let path = format!("/v1/blobs/{sha}");
-        let url = format!("{}{path}", self.base);
-        let head = self.send(|c| c.head(&url)).await?;
-        let mut offset: u64 = header_u64(&head, blob::UPLOAD_OFFSET).unwrap_or(0);
-        while offset < total {
-            let end = (offset + self.opts.chunk_bytes as u64).min(total);
-            let chunk = transfer[offset as usize..end as usize].to_vec();
-            let sig = self.van.sign_request("PATCH", &path, &chunk);
-            let (van_id, checksum) = (self.van_id.clone(), blob::chunk_checksum(&chunk));
-            let resp = self
-                .send(|c| {
-                    c.patch(&url)
-                        .header(request::SENDER, &van_id)
-                        .header(request::SIGNATURE, &sig)
-                        .header(blob::UPLOAD_OFFSET, offset)
-                        .header(blob::UPLOAD_LENGTH, total)
-                        .header(blob::UPLOAD_CHECKSUM, &checksum)
-                        .body(chunk.clone())
-                })
-                .await?;
-            self.report.bytes_up += chunk.len() as u64;
-            match resp.status().as_u16() {
-                204 => offset = header_u64(&resp, blob::UPLOAD_OFFSET).unwrap_or(end),
-                // The center holds a different amount than we thought (an earlier chunk did arrive): resume there.
-                409 => match header_u64(&resp, blob::UPLOAD_OFFSET) {
-                    Some(held) => offset = held,
-                    None => return Err(refused(resp).await),
-                },
-                _ => return Err(refused(resp).await),
-            }
-            progress(Progress::Blob {
-                sha256: sha.into(),
-                sent: offset,
-                total,
-            });
-            self.throttle(chunk.len() as u64).await;
-        }
-        self.report.blobs += 1;
-        Ok(())
-    }
-
-    /// Keeps the average upload rate under the cap.
-    async fn throttle(&mut self, sent: u64) {
-        let Some(rate) = self.opts.bandwidth_bytes_per_sec.filter(|r| *r > 0) else {
-            return;
+    /// Uploads blobs, several at a time, each resuming where the center says it stopped.
+    async fn upload_all(
+        &mut self,
+        forms: Vec<(String, Vec<u8>)>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(), SyncError> {
+        use futures::stream::StreamExt;
+        let ctx = Upload {
+            van: &*self.van,
+            http: &self.http,
+            base: &self.base,
+            van_id: &self.van_id,
+            opts: &self.opts,
+            cap: &self.cap,
         };
-        self.sent_for_cap += sent;
-        let due = Duration::from_secs_f64(self.sent_for_cap as f64 / rate as f64);
-        let elapsed = self.started.elapsed();
-        if due > elapsed {
-            tokio::time::sleep(due - elapsed).await;
+        let mut results = futures::stream::iter(forms.iter().map(|(sha, t)| ctx.one(sha, t)))
+            .buffer_unordered(self.opts.parallel_uploads.max(1));
+        let mut first_error = None;
+        while let Some(r) = results.next().await {
+            match r {
+                Ok((sha, total, sent, retries)) => {
+                    self.report.blobs += 1;
+                    self.report.bytes_up += sent;
+                    self.report.retries += retries;
+                    progress(Progress::Blob {
+                        sha256: sha,
+                        sent: total,
+                        total,
+                    });
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
         }
+        first_error.map_or(Ok(()), Err)
     }
 
     async fn pull(&mut self) -> Result<(), SyncError> {
@@ -302,22 +313,83 @@ impl Agent<'_> {
         &mut self,
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, SyncError> {
-        let mut last = String::new();
-        for attempt in 0..self.opts.attempts.max(1) {
-            if attempt > 0 {
-                self.report.retries += 1;
-                tokio::time::sleep(backoff(self.opts.backoff, attempt)).await;
-            }
-            match try_once(build(&self.http)).await {
-                Outcome::Done(r) => return Ok(r),
-                Outcome::Retry(why) => last = why,
+        let (r, retries) = send(&self.http, &self.opts, build).await?;
+        self.report.retries += retries;
+        Ok(r)
+    }
+}
+
+/// What a blob upload needs, shared by the uploads in flight.
+struct Upload<'a> {
+    van: &'a Van,
+    http: &'a reqwest::Client,
+    base: &'a str,
+    van_id: &'a str,
+    opts: &'a SyncOptions,
+    cap: &'a Cap,
+}
+
+impl Upload<'_> {
+    /// Uploads one transfer form; returns its name, size, bytes sent and retries.
+    async fn one(&self, sha: &str, transfer: &[u8]) -> Result<(String, u64, u64, usize), SyncError> {
+        let total = transfer.len() as u64;
+        let path = format!("/v1/blobs/{sha}");
+        let url = format!("{}{path}", self.base);
+        let (head, mut retries) = send(self.http, self.opts, |c| c.head(&url)).await?;
+        let mut offset: u64 = header_u64(&head, blob::UPLOAD_OFFSET).unwrap_or(0);
+        let mut sent = 0;
+        while offset < total {
+            let end = (offset + self.opts.chunk_bytes as u64).min(total);
+            let chunk = &transfer[offset as usize..end as usize];
+            self.cap.spend(chunk.len() as u64).await;
+            let sig = self.van.sign_request("PATCH", &path, chunk);
+            let checksum = blob::chunk_checksum(chunk);
+            let (resp, r) = send(self.http, self.opts, |c| {
+                c.patch(&url)
+                    .header(request::SENDER, self.van_id)
+                    .header(request::SIGNATURE, &sig)
+                    .header(blob::UPLOAD_OFFSET, offset)
+                    .header(blob::UPLOAD_LENGTH, total)
+                    .header(blob::UPLOAD_CHECKSUM, &checksum)
+                    .body(chunk.to_vec())
+            })
+            .await?;
+            retries += r;
+            sent += chunk.len() as u64;
+            match resp.status().as_u16() {
+                204 => offset = header_u64(&resp, blob::UPLOAD_OFFSET).unwrap_or(end),
+                // The center holds a different amount than we thought (an earlier chunk did arrive): resume there.
+                409 => match header_u64(&resp, blob::UPLOAD_OFFSET) {
+                    Some(held) => offset = held,
+                    None => return Err(refused(resp).await),
+                },
+                _ => return Err(refused(resp).await),
             }
         }
-        Err(SyncError::Unreachable {
-            attempts: self.opts.attempts,
-            last,
-        })
+        Ok((sha.to_owned(), total, sent, retries))
     }
+}
+
+/// Sends a request, retrying network failures and server errors with backoff and jitter.
+async fn send(
+    http: &reqwest::Client,
+    opts: &SyncOptions,
+    build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+) -> Result<(reqwest::Response, usize), SyncError> {
+    let mut last = String::new();
+    for attempt in 0..opts.attempts.max(1) {
+        if attempt > 0 {
+            tokio::time::sleep(backoff(opts.backoff, attempt)).await;
+        }
+        match try_once(build(http)).await {
+            Outcome::Done(r) => return Ok((r, attempt as usize)),
+            Outcome::Retry(why) => last = why,
+        }
+    }
+    Err(SyncError::Unreachable {
+        attempts: opts.attempts,
+        last,
+    })
 }
 
 async fn try_once(req: reqwest::RequestBuilder) -> Outcome {

@@ -1,0 +1,387 @@
+//! Sync benchmarks (issue #3 targets), each printed beside a baseline measured in the same run:
+//!
+//! 1. ingest of full enrollments (~500 KB) on one core vs the component floor (verify, decrypt,
+//!    merge and check the same data, no storage): target ≥ 50 % of the floor;
+//! 2. a fleet back from a drive: `QAFILA_BENCH_FLEET` vans × enrollments (default 80x700 = 56,000)
+//!    pushing at once into one center over HTTP: target ≤ 10 minutes with SQLite
+//!    (PostgreSQL too when `QAFILA_BENCH_POSTGRES_URL` is set);
+//! 3. through a shaping proxy (512 kbit/s, 300 ms latency, a cut every 20 s on average): a van's
+//!    goodput vs a plain bulk copy of the same bytes through the same proxy without cuts (target
+//!    ≥ 80 %), and bytes on the wire per enrollment vs the encrypted payload (target ≤ 1.05).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use qafila_doc::EnrollmentDoc;
+use qafila_faultproxy::{Config as ProxyConfig, FaultProxy, Faults, Shaping};
+use qafila_server::center::{Center, Ingested};
+use qafila_server::config::Routing;
+use qafila_server::db::CenterDb;
+use qafila_server::keys::CenterKeys;
+use qafila_server::simulate::{SimBatch, SimVan};
+use qafila_server::sqlite::SqliteDb;
+use qafila_wire::{Envelope, blob};
+
+fn center_keys() -> (CenterKeys, Vec<age::x25519::Recipient>) {
+    let keys = CenterKeys::generate("rabat").expect("keys");
+    let other = age::x25519::Identity::generate();
+    let recipients = vec![keys.recipient(), other.to_public()];
+    (keys, recipients)
+}
+
+async fn sqlite_center(dir: &std::path::Path, keys: CenterKeys) -> Arc<Center> {
+    let db = SqliteDb::open(&dir.join("center.db")).expect("db");
+    db.migrate().await.expect("migrate");
+    Arc::new(Center::new(keys, Arc::new(db), Routing::default(), vec![]))
+}
+
+fn floor(batches: &[SimBatch], identities: &[age::x25519::Identity], key: &ed25519_dalek::VerifyingKey) -> usize {
+    let today = Utc::now().date_naive();
+    let mut n = 0;
+    for b in batches {
+        let env = Envelope::from_bytes(&b.envelope).expect("envelope");
+        let p = env.open_batch(key, identities).expect("open");
+        for d in &p.documents {
+            let doc = EnrollmentDoc::load(&d.changes, b"floor").expect("doc");
+            let record = doc.record().expect("record");
+            assert!(qafila_domain::validate(&record, today).is_empty());
+            n += 1;
+        }
+        for (sha, t) in &b.blobs {
+            blob::open(identities, t, sha).expect("blob");
+        }
+    }
+    n
+}
+
+async fn ingest_all(center: &Center, batches: &[SimBatch]) -> usize {
+    let mut n = 0;
+    for b in batches {
+        for (sha, t) in &b.blobs {
+            center
+                .blob_chunk(sha, 0, t.len() as i64, &blob::chunk_checksum(t), t)
+                .await
+                .expect("blob");
+        }
+        match center.ingest(&b.envelope).await.expect("ingest") {
+            Ingested::Receipt(_) => n += b.blobs.len() / 12,
+            Ingested::NeedBlobs(m) => panic!("blobs still missing: {}", m.len()),
+        }
+    }
+    n
+}
+
+fn ingest_vs_floor() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (keys, recipients) = center_keys();
+    let identities = keys.identities.clone();
+    let mut van = SimVan::new("VAN-BENCH", 1, recipients);
+    van.document_bytes = 300_000;
+    let batches: Vec<SimBatch> = (0..10).map(|b| van.batch(b * 10..b * 10 + 10)).collect();
+    let size = batches.iter().map(|b| b.encrypted_bytes).sum::<usize>() / 100;
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(
+        &hex::decode(van.verifying_key_hex())
+            .expect("hex")
+            .try_into()
+            .expect("32 bytes"),
+    )
+    .expect("key");
+
+    let t = Instant::now();
+    let n = floor(&batches, &identities, &vk);
+    let floor_rate = n as f64 / t.elapsed().as_secs_f64();
+
+    let rate = rt.block_on(async {
+        let center = sqlite_center(tmp.path(), keys).await;
+        let update = age::x25519::Identity::generate().to_public().to_string();
+        center
+            .register_van("VAN-BENCH", &van.verifying_key_hex(), &update)
+            .await
+            .expect("register");
+        let t = Instant::now();
+        let n = ingest_all(&center, &batches).await;
+        n as f64 / t.elapsed().as_secs_f64()
+    });
+    println!(
+        "\n1. ingest of full enrollments ({} KB encrypted each), one core",
+        size / 1000
+    );
+    println!(
+        "   {:<52} {:>10.1} enrollments/s",
+        "component floor (verify, decrypt, merge, check; no storage)", floor_rate
+    );
+    println!(
+        "   {:<52} {:>10.1} enrollments/s   {:.0} % of the floor, target >= 50 %: {}",
+        "server ingest (blobs + batch, SQLite, durable)",
+        rate,
+        100.0 * rate / floor_rate,
+        if rate >= 0.5 * floor_rate { "met" } else { "NOT MET" }
+    );
+}
+
+async fn push_van(url: String, mut van: SimVan, enrollments: u64, per_batch: u64, first_seed: u64) -> usize {
+    let http = reqwest::Client::new();
+    let mut done = 0;
+    let mut next = 0;
+    while next < enrollments {
+        let count = per_batch.min(enrollments - next);
+        let seeds = first_seed + next..first_seed + next + count;
+        let (batch, van_back) = tokio::task::spawn_blocking(move || {
+            let b = van.batch(seeds);
+            (b, van)
+        })
+        .await
+        .expect("generate");
+        van = van_back;
+        let post = || {
+            http.post(format!("{url}/v1/batches"))
+                .body(batch.envelope.clone())
+                .send()
+        };
+        let r = post().await.expect("post");
+        if r.status().as_u16() == 202 {
+            for (sha, t) in &batch.blobs {
+                let path = format!("/v1/blobs/{sha}");
+                let sig = van.sign_request("PATCH", &path, t);
+                let r = http
+                    .patch(format!("{url}{path}"))
+                    .header(qafila_wire::request::SENDER, &van.id)
+                    .header(qafila_wire::request::SIGNATURE, sig)
+                    .header(blob::UPLOAD_OFFSET, 0)
+                    .header(blob::UPLOAD_LENGTH, t.len())
+                    .header(blob::UPLOAD_CHECKSUM, blob::chunk_checksum(t))
+                    .body(t.clone())
+                    .send()
+                    .await
+                    .expect("patch");
+                assert!(r.status().is_success(), "{}", r.status());
+            }
+            let r = post().await.expect("post");
+            assert_eq!(r.status().as_u16(), 200);
+        }
+        done += count as usize;
+        next += count;
+    }
+    done
+}
+
+fn fleet(label: &str, sqlite: Option<&std::path::Path>, vans: u64, per_van: u64) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let db: Arc<dyn CenterDb> = match sqlite {
+            Some(path) => Arc::new(SqliteDb::open(path).expect("sqlite")),
+            None => {
+                let url = std::env::var("QAFILA_BENCH_POSTGRES_URL").expect("url");
+                Arc::new(qafila_server::postgres::PgDb::connect(&url).await.expect("postgres"))
+            }
+        };
+        db.migrate().await.expect("migrate");
+        let (keys, recipients) = center_keys();
+        let center = Arc::new(Center::new(keys, db, Routing::default(), vec![]));
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", l.local_addr().expect("addr"));
+        let app = qafila_server::http::router(center.clone());
+        tokio::spawn(async move { axum::serve(l, app).await });
+        let update = age::x25519::Identity::generate().to_public().to_string();
+        let mut tasks = Vec::new();
+        let t = Instant::now();
+        for v in 0..vans {
+            let van = SimVan::new(&format!("VAN-{v:03}"), v, recipients.clone());
+            center
+                .register_van(&van.id, &van.verifying_key_hex(), &update)
+                .await
+                .expect("register");
+            tasks.push(tokio::spawn(push_van(url.clone(), van, per_van, 100, v * 1_000_000)));
+        }
+        let mut total = 0;
+        for task in tasks {
+            total += task.await.expect("van");
+        }
+        let elapsed = t.elapsed();
+        let counts = center.db().counts("rabat").await.expect("counts");
+        assert_eq!(counts.documents as usize, total);
+        println!(
+            "   {:<30} {:>7} enrollments in {:>7.1} s = {:>6.1}/s   {:.2}x the 10-minute target: {}",
+            label,
+            total,
+            elapsed.as_secs_f64(),
+            total as f64 / elapsed.as_secs_f64(),
+            elapsed.as_secs_f64() / 600.0 * (56_000.0 / total as f64),
+            if elapsed.as_secs_f64() * 56_000.0 / total as f64 <= 600.0 {
+                "met (scaled to 56,000)"
+            } else {
+                "NOT MET"
+            }
+        );
+    });
+}
+
+fn shaped() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let (keys, _) = center_keys();
+        let info = keys.public_info();
+        let center = sqlite_center(tmp.path(), keys).await;
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let upstream = l.local_addr().expect("addr");
+        let app = qafila_server::http::router(center.clone()).route(
+            "/sink",
+            axum::routing::post(|body: axum::body::Bytes| async move { body.len().to_string() }),
+        );
+        tokio::spawn(async move { axum::serve(l, app).await });
+
+        let mut van = qafila_store::Store::init(
+            &tmp.path().join("van"),
+            qafila_store::InitOptions {
+                van_id: "VAN-SHAPED".into(),
+                operator_id: "OP".into(),
+                passphrase: "bench passphrase".into(),
+                recovery: None,
+                kdf_log_n: 10,
+            },
+        )
+        .expect("van");
+        van.add_center(&info.center, &info.verifying_key, &info.recipient)
+            .expect("center");
+        let update = van.update_recipient().expect("update key");
+        center
+            .register_van(
+                "VAN-SHAPED",
+                &hex::encode(van.store().public_key().expect("key").as_bytes()),
+                &update,
+            )
+            .await
+            .expect("register");
+        let n = 8;
+        for seed in 0..n {
+            let (r, b) = qafila_store::sample::complete(seed, "VAN-SHAPED", "OP", Utc::now());
+            let id = van.enroll(r, &b).expect("enroll");
+            van.seal(&id, None).expect("seal");
+        }
+        // The encrypted payload: the envelope and every blob's transfer form, as built for sending.
+        let batch = van.next_batch(500).expect("batch").expect("some");
+        let mut payload = batch.envelope.len();
+        for sha in &batch.blobs {
+            payload += van.transfer_blob(sha).expect("transfer").len();
+        }
+        let shaping = |cuts: bool| Shaping {
+            bandwidth_bytes_per_sec: Some(512_000 / 8),
+            latency: Duration::from_millis(300),
+            cut_every_mean: cuts.then(|| Duration::from_secs(20)),
+        };
+        let proxy = FaultProxy::start(
+            upstream,
+            ProxyConfig {
+                seed: 7,
+                faults: Faults::default(),
+                shaping: shaping(true),
+            },
+        )
+        .await
+        .expect("proxy");
+        let opts = qafila_sync::SyncOptions {
+            backoff: Duration::from_millis(200),
+            ..Default::default()
+        };
+        let t = Instant::now();
+        loop {
+            match qafila_sync::sync_once(&mut van, &proxy.url(), &opts, &mut |_| {}).await {
+                Ok(_) => break,
+                Err(qafila_sync::SyncError::Unreachable { .. }) => continue,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        let agent = t.elapsed();
+        let stats = proxy.stats();
+        proxy.shutdown().await;
+
+        let bulk_proxy = FaultProxy::start(
+            upstream,
+            ProxyConfig {
+                seed: 7,
+                faults: Faults::default(),
+                shaping: shaping(false),
+            },
+        )
+        .await
+        .expect("proxy");
+        let t = Instant::now();
+        let r = reqwest::Client::new()
+            .post(format!("{}/sink", bulk_proxy.url()))
+            .body(vec![0u8; payload])
+            .send()
+            .await
+            .expect("bulk");
+        assert!(r.status().is_success());
+        let bulk = t.elapsed();
+        bulk_proxy.shutdown().await;
+
+        let goodput = bulk.as_secs_f64() / agent.as_secs_f64();
+        let overhead = stats.bytes_up as f64 / payload as f64;
+        println!(
+            "\n3. one van through 512 kbit/s, 300 ms latency, a cut every 20 s on average ({n} enrollments, {} KB)",
+            payload / 1000
+        );
+        println!(
+            "   {:<52} {:>8.1} s",
+            "plain bulk copy of the same bytes, no cuts (baseline)",
+            bulk.as_secs_f64()
+        );
+        println!(
+            "   {:<52} {:>8.1} s   goodput {:.0} % of the baseline, target >= 80 %: {} ({} link cuts)",
+            "qafila sync",
+            agent.as_secs_f64(),
+            100.0 * goodput,
+            if goodput >= 0.8 { "met" } else { "NOT MET" },
+            stats.link_cuts
+        );
+        println!(
+            "   {:<52} {:>8.3}x   target <= 1.05: {}",
+            "bytes sent on the wire / encrypted payload",
+            overhead,
+            if overhead <= 1.05 { "met" } else { "NOT MET" }
+        );
+    });
+}
+
+fn main() {
+    let only = std::env::var("QAFILA_BENCH_ONLY").unwrap_or_default();
+    println!(
+        "qafila-server benchmarks ({} cores)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    if only.is_empty() || only.contains('1') {
+        ingest_vs_floor();
+    }
+    if only.is_empty() || only.contains('2') {
+        let spec = std::env::var("QAFILA_BENCH_FLEET").unwrap_or_else(|_| "80x700".into());
+        let (vans, per_van) = spec
+            .split_once('x')
+            .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+            .unwrap_or((80, 700));
+        println!("\n2. a fleet back from a drive: {vans} vans x {per_van} enrollments at once, one center over HTTP");
+        println!("   (the simulated vans build and encrypt their batches on the same 2 cores as the server)");
+        let tmp = tempfile::tempdir().expect("tmp");
+        fleet("SQLite", Some(&tmp.path().join("fleet.db")), vans, per_van);
+        if std::env::var_os("QAFILA_BENCH_POSTGRES_URL").is_some() {
+            fleet("PostgreSQL", None, vans, per_van);
+        }
+    }
+    if only.is_empty() || only.contains('3') {
+        shaped();
+    }
+}
