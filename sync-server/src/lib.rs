@@ -12,3 +12,4 @@ pub mod keys;
 pub mod postgres;
 pub mod simulate;
 pub mod sqlite;
+pub mod usb;

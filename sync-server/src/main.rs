@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use qafila_server::center::{Center, Ingested};
+use qafila_server::center::Center;
 use qafila_server::config::{Config, Routing};
 use qafila_server::db::CenterDb;
 use qafila_server::keys::CenterKeys;
@@ -177,7 +177,13 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Import { dir } => {
             let (_, center) = open(&cli.config).await?;
-            import(&center, &dir).await?;
+            let report = qafila_server::usb::import(&center, &dir).await?;
+            for line in &report.lines {
+                println!("{line}");
+            }
+            if report.refused > 0 {
+                bail!("{} batch files were not accepted", report.refused);
+            }
         }
         Command::PublicInfo => {
             let cfg = Config::load(&cli.config)?;
@@ -193,65 +199,6 @@ async fn run(cli: Cli) -> Result<()> {
             keys.save(&cfg.keys_path())?;
             println!("{}", serde_json::to_string_pretty(&keys.public_info())?);
         }
-    }
-    Ok(())
-}
-
-/// Sneakernet: blobs first (each checked against its name), then batches, each receipt written beside it.
-async fn import(center: &Center, dir: &Path) -> Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for path in &entries {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if let Some(sha) = name.strip_prefix("blob-").and_then(|n| n.strip_suffix(".age")) {
-            let data = std::fs::read(path)?;
-            if center.blob_state(sha).await?.complete {
-                continue;
-            }
-            center.db().blob_finish(sha, false).await?;
-            center
-                .blob_chunk(
-                    sha,
-                    0,
-                    data.len() as i64,
-                    &qafila_wire::blob::chunk_checksum(&data),
-                    &data,
-                )
-                .await
-                .with_context(|| format!("{}", path.display()))?;
-        }
-    }
-    let mut failures = 0;
-    for path in &entries {
-        if path.extension().and_then(|e| e.to_str()) != Some("qafila") {
-            continue;
-        }
-        let bytes = std::fs::read(path)?;
-        match center.ingest(&bytes).await {
-            Ok(Ingested::Receipt(r)) => {
-                let out = path.with_extension("receipt");
-                std::fs::write(&out, r)?;
-                println!("{}: accepted, receipt in {}", path.display(), out.display());
-            }
-            Ok(Ingested::NeedBlobs(missing)) => {
-                failures += 1;
-                println!(
-                    "{}: {} blobs missing from the folder; nothing stored",
-                    path.display(),
-                    missing.len()
-                );
-            }
-            Err(e) => {
-                failures += 1;
-                println!("{}: refused [{}]: {e}", path.display(), e.code());
-            }
-        }
-    }
-    if failures > 0 {
-        bail!("{failures} batch files were not accepted");
     }
     Ok(())
 }

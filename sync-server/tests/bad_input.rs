@@ -272,3 +272,71 @@ async fn every_bad_input_is_refused_and_nothing_is_stored() {
 
     assert_eq!(s.stored().await, baseline, "nothing was stored by any refused input");
 }
+
+/// A van with no network: batch and blobs on a stick, imported at the center, receipt carried back.
+#[tokio::test]
+async fn usb_round_trip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = SqliteDb::open(&tmp.path().join("c.db")).unwrap();
+    db.migrate().await.unwrap();
+    let keys = CenterKeys::generate("marrakech").unwrap();
+    let info = keys.public_info();
+    let center = Center::new(keys, Arc::new(db), Routing::default(), vec![]);
+    let mut van = qafila_store::Store::init(
+        &tmp.path().join("van"),
+        qafila_store::InitOptions {
+            van_id: "VAN-USB".into(),
+            operator_id: "OP".into(),
+            passphrase: "usb passphrase".into(),
+            recovery: None,
+            kdf_log_n: 10,
+        },
+    )
+    .unwrap();
+    van.add_center(&info.center, &info.verifying_key, &info.recipient)
+        .unwrap();
+    let update = van.update_recipient().unwrap();
+    center
+        .register_van(
+            "VAN-USB",
+            &hex::encode(van.store().public_key().unwrap().as_bytes()),
+            &update,
+        )
+        .await
+        .unwrap();
+    for seed in 0..3 {
+        let (r, b) = qafila_store::sample::complete(seed, "VAN-USB", "OP", Utc::now());
+        let id = van.enroll(r, &b).unwrap();
+        van.seal(&id, None).unwrap();
+    }
+    let stick = tmp.path().join("stick");
+    let batch = van.export_batch(&stick, 100).unwrap().unwrap();
+    // Importing twice is harmless: the second time the same receipt comes back.
+    let first = qafila_server::usb::import(&center, &stick).await.unwrap();
+    assert_eq!((first.accepted, first.refused, first.blobs), (1, 0, 33));
+    let receipt_path = batch.with_extension("receipt");
+    let receipt = std::fs::read(&receipt_path).unwrap();
+    let again = qafila_server::usb::import(&center, &stick).await.unwrap();
+    assert_eq!((again.accepted, again.blobs), (1, 0));
+    assert_eq!(std::fs::read(&receipt_path).unwrap(), receipt);
+    let r = van.apply_receipt(&receipt).unwrap();
+    assert_eq!(r.documents.len(), 3);
+    assert_eq!(van.sync_status().unwrap().documents_pending, 0);
+    assert_eq!(center.db().counts("marrakech").await.unwrap().documents, 3);
+    // A stick missing a blob: nothing stored, and the report says why.
+    let (r, b) = qafila_store::sample::complete(9, "VAN-USB", "OP", Utc::now());
+    let id = van.enroll(r, &b).unwrap();
+    van.seal(&id, None).unwrap();
+    let stick2 = tmp.path().join("stick2");
+    van.export_batch(&stick2, 100).unwrap().unwrap();
+    let victim = std::fs::read_dir(&stick2)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "age"))
+        .unwrap();
+    std::fs::remove_file(victim).unwrap();
+    let partial = qafila_server::usb::import(&center, &stick2).await.unwrap();
+    assert_eq!((partial.accepted, partial.refused), (0, 1));
+    assert!(partial.lines[0].contains("1 blobs missing"), "{:?}", partial.lines);
+    assert_eq!(center.db().counts("marrakech").await.unwrap().documents, 3);
+}
