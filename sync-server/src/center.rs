@@ -452,18 +452,7 @@ impl Center {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let mut documents = Vec::new();
-        for rec in self.db.documents(&ids).await? {
-            let mut doc = self.decrypt_doc(&rec)?;
-            let id = ApplicationId::from_str(&rec.id).map_err(|_| CenterError::Damaged(rec.id.clone()))?;
-            documents.push(DocumentChanges {
-                id,
-                since: vec![],
-                changes: doc.save(),
-                heads: doc.heads_hex(),
-                blobs: vec![],
-            });
-        }
+        let documents = self.whole_documents(&ids).await?;
         let payload = UpdatePayload {
             v: PROTOCOL_VERSION,
             center: self.id.clone(),
@@ -477,6 +466,23 @@ impl Center {
         Ok(Some(
             Envelope::seal_updates(&payload, &recipient, &self.keys.signing)?.to_bytes(),
         ))
+    }
+
+    /// The documents with these ids, whole, as they travel to a van or the peer.
+    async fn whole_documents(&self, ids: &[String]) -> Result<Vec<DocumentChanges>, CenterError> {
+        let mut documents = Vec::new();
+        for rec in self.db.documents(ids).await? {
+            let mut doc = self.decrypt_doc(&rec)?;
+            let id = ApplicationId::from_str(&rec.id).map_err(|_| CenterError::Damaged(rec.id.clone()))?;
+            documents.push(DocumentChanges {
+                id,
+                since: vec![],
+                changes: doc.save(),
+                heads: doc.heads_hex(),
+                blobs: vec![],
+            });
+        }
+        Ok(documents)
     }
 
     /// Records a center decision on an enrollment (recapture request, rejection, acceptance, card status).
@@ -528,18 +534,7 @@ impl Center {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let mut documents = Vec::new();
-        for rec in self.db.documents(&ids).await? {
-            let mut doc = self.decrypt_doc(&rec)?;
-            let id = ApplicationId::from_str(&rec.id).map_err(|_| CenterError::Damaged(rec.id.clone()))?;
-            documents.push(DocumentChanges {
-                id,
-                since: vec![],
-                changes: doc.save(),
-                heads: doc.heads_hex(),
-                blobs: vec![],
-            });
-        }
+        let documents = self.whole_documents(&ids).await?;
         let batch_rows = self.db.batches_after(batches, 1000).await?;
         let batch_cursor = batch_rows.iter().map(|(r, _)| *r).max().unwrap_or(batches);
         let blob_rows = self.db.blobs_after(blobs, 1000).await?;

@@ -87,15 +87,28 @@ fn van_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VanRecord> {
 }
 
 fn batch_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BatchRecord> {
+    batch_row_at(r, 0)
+}
+
+/// A batch from the row's columns `at`, `at + 1`, ... (in `BATCH_COLS` order).
+fn batch_row_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<BatchRecord> {
     Ok(BatchRecord {
-        van_id: r.get(0)?,
-        seq: r.get(1)?,
-        batch_id: r.get(2)?,
-        ct_hash: r.get(3)?,
-        payload_digest: r.get(4)?,
-        receipt: r.get(5)?,
-        accepted_by: r.get(6)?,
-        received_at: r.get(7)?,
+        van_id: r.get(at)?,
+        seq: r.get(at + 1)?,
+        batch_id: r.get(at + 2)?,
+        ct_hash: r.get(at + 3)?,
+        payload_digest: r.get(at + 4)?,
+        receipt: r.get(at + 5)?,
+        accepted_by: r.get(at + 6)?,
+        received_at: r.get(at + 7)?,
+    })
+}
+
+fn change_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChangeRecord> {
+    Ok(ChangeRecord {
+        seq: r.get(0)?,
+        doc_id: r.get(1)?,
+        origin: r.get(2)?,
     })
 }
 
@@ -202,21 +215,7 @@ impl CenterDb for SqliteDb {
                 ))
                 .map_err(err)?;
             let rows = s
-                .query_map(params![after_rowid, limit], |r| {
-                    Ok((
-                        r.get(0)?,
-                        BatchRecord {
-                            van_id: r.get(1)?,
-                            seq: r.get(2)?,
-                            batch_id: r.get(3)?,
-                            ct_hash: r.get(4)?,
-                            payload_digest: r.get(5)?,
-                            receipt: r.get(6)?,
-                            accepted_by: r.get(7)?,
-                            received_at: r.get(8)?,
-                        },
-                    ))
-                })
+                .query_map(params![after_rowid, limit], |r| Ok((r.get(0)?, batch_row_at(r, 1)?)))
                 .map_err(err)?;
             rows.collect::<rusqlite::Result<_>>().map_err(err)
         })
@@ -427,15 +426,7 @@ impl CenterDb for SqliteDb {
             let mut s = c
                 .prepare("SELECT seq, doc_id, origin FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")
                 .map_err(err)?;
-            let rows = s
-                .query_map(params![cursor, limit], |r| {
-                    Ok(ChangeRecord {
-                        seq: r.get(0)?,
-                        doc_id: r.get(1)?,
-                        origin: r.get(2)?,
-                    })
-                })
-                .map_err(err)?;
+            let rows = s.query_map(params![cursor, limit], change_row).map_err(err)?;
             rows.collect::<rusqlite::Result<_>>().map_err(err)
         })
         .await
@@ -450,15 +441,7 @@ impl CenterDb for SqliteDb {
                      WHERE d.van_id = ?1 AND ch.seq > ?2 AND ch.origin != 'van:' || ?1 ORDER BY ch.seq LIMIT ?3",
                 )
                 .map_err(err)?;
-            let rows = s
-                .query_map(params![van, cursor, limit], |r| {
-                    Ok(ChangeRecord {
-                        seq: r.get(0)?,
-                        doc_id: r.get(1)?,
-                        origin: r.get(2)?,
-                    })
-                })
-                .map_err(err)?;
+            let rows = s.query_map(params![van, cursor, limit], change_row).map_err(err)?;
             rows.collect::<rusqlite::Result<_>>().map_err(err)
         })
         .await
