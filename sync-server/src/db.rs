@@ -155,6 +155,8 @@ pub trait CenterDb: Send + Sync {
     async fn blob_state(&self, sha256: &str) -> DbResult<Option<BlobState>>;
     /// Appends a chunk at `offset` (must equal the bytes held); returns the new state.
     async fn blob_append(&self, sha256: &str, offset: i64, length: i64, chunk: &[u8]) -> DbResult<BlobState>;
+    /// Stores a whole blob, already verified, as complete (one transaction; a held one is left as is).
+    async fn blob_put_complete(&self, sha256: &str, data: &[u8]) -> DbResult<()>;
     /// The whole transfer form of a blob.
     async fn blob_data(&self, sha256: &str) -> DbResult<Option<Vec<u8>>>;
     /// Marks a blob verified and complete, or discards it (`ok` false: it failed verification).

@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS blobs (
     completed_order BIGINT
 );
 CREATE SEQUENCE IF NOT EXISTS blob_completion;
+CREATE INDEX IF NOT EXISTS blobs_by_completion ON blobs (completed_order);
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
 "#;
 
@@ -379,6 +380,23 @@ impl CenterDb for PgDb {
             length: Some(length),
             complete: false,
         })
+    }
+
+    async fn blob_put_complete(&self, sha256: &str, data: &[u8]) -> DbResult<()> {
+        sqlx::query(
+            "INSERT INTO blobs (sha256, length, received, complete, completed_order, data)
+             VALUES ($1, $2, $2, true, nextval('blob_completion'), $3)
+             ON CONFLICT (sha256) DO UPDATE SET length = EXCLUDED.length, received = EXCLUDED.received,
+                 complete = true, data = EXCLUDED.data, completed_order = EXCLUDED.completed_order
+             WHERE NOT blobs.complete",
+        )
+        .bind(sha256)
+        .bind(data.len() as i64)
+        .bind(data)
+        .execute(&self.pool)
+        .await
+        .map_err(err)?;
+        Ok(())
     }
 
     async fn blob_data(&self, sha256: &str) -> DbResult<Option<Vec<u8>>> {

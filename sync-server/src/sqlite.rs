@@ -19,6 +19,8 @@ fn err(e: impl std::fmt::Display) -> DbError {
     DbError::Backend(e.to_string())
 }
 
+// `data` comes last in `blobs`: SQLite reads a row's columns in order, so reading the others never
+// walks a blob's overflow pages.
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS vans (
     id TEXT PRIMARY KEY, verifying_key BLOB NOT NULL, recipient TEXT NOT NULL,
@@ -39,9 +41,10 @@ CREATE TABLE IF NOT EXISTS changes (
 );
 CREATE TABLE IF NOT EXISTS blobs (
     sha256 TEXT PRIMARY KEY, length INTEGER, received INTEGER NOT NULL DEFAULT 0,
-    complete INTEGER NOT NULL DEFAULT 0, data BLOB NOT NULL DEFAULT x'',
-    completed_order INTEGER
+    complete INTEGER NOT NULL DEFAULT 0, completed_order INTEGER,
+    data BLOB NOT NULL DEFAULT x''
 );
+CREATE INDEX IF NOT EXISTS blobs_by_completion ON blobs (completed_order);
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 "#;
 
@@ -376,6 +379,24 @@ impl CenterDb for SqliteDb {
                 length: Some(length),
                 complete: false,
             })
+        })
+        .await
+    }
+
+    async fn blob_put_complete(&self, sha256: &str, data: &[u8]) -> DbResult<()> {
+        let (sha, data) = (sha256.to_owned(), data.to_vec());
+        self.run(move |c| {
+            let n = data.len() as i64;
+            c.execute(
+                "INSERT INTO blobs (sha256, length, received, complete, completed_order, data)
+                 VALUES (?1, ?2, ?2, 1, (SELECT COALESCE(MAX(completed_order), 0) + 1 FROM blobs), ?3)
+                 ON CONFLICT (sha256) DO UPDATE SET length = ?2, received = ?2, complete = 1, data = ?3,
+                     completed_order = (SELECT COALESCE(MAX(completed_order), 0) + 1 FROM blobs)
+                 WHERE NOT blobs.complete",
+                params![sha, n, data],
+            )
+            .map(|_| ())
+            .map_err(err)
         })
         .await
     }

@@ -362,6 +362,26 @@ async fn story(db: &dyn CenterDb) {
         [2, 1, 4, 4, 2, 2, 6]
     );
     assert_eq!(counts(&db.counts("marrakech").await.expect("counts"))[4], 2);
+
+    // A whole blob stored at once is complete, listed after the others, and not overwritten later.
+    let whole = "ab".repeat(32);
+    let before = db.blobs_after(0, 100).await.expect("blobs").len();
+    db.blob_put_complete(&whole, b"whole transfer form").await.expect("put");
+    let state = db.blob_state(&whole).await.expect("state").expect("present");
+    assert!(
+        state.complete && state.received == 19 && state.length == Some(19),
+        "{state:?}"
+    );
+    let listed = db.blobs_after(0, 100).await.expect("blobs");
+    assert_eq!(listed.len(), before + 1);
+    assert_eq!(listed.last().map(|(_, s)| s.as_str()), Some(whole.as_str()));
+    db.blob_put_complete(&whole, b"something else")
+        .await
+        .expect("put again");
+    assert_eq!(
+        db.blob_data(&whole).await.expect("data").as_deref(),
+        Some(&b"whole transfer form"[..])
+    );
 }
 
 #[tokio::test]
