@@ -67,11 +67,34 @@ impl SqliteDb {
         &self,
         f: impl FnOnce(&mut Connection) -> DbResult<T> + Send + 'static,
     ) -> DbResult<T> {
+        self.run_with(false, f).await
+    }
+
+    /// Runs `f` with every commit synced to disk before it returns. Other writes (blob uploads,
+    /// checkpoints) are synced by the next durable commit: WAL keeps commits in order, so a receipt,
+    /// which is only signed after the blobs of its batch are written, never outlives them. A blob
+    /// lost to a power cut before that is simply uploaded again (the van keeps it until the receipt).
+    async fn run_durable<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> DbResult<T> + Send + 'static,
+    ) -> DbResult<T> {
+        self.run_with(true, f).await
+    }
+
+    async fn run_with<T: Send + 'static>(
+        &self,
+        durable: bool,
+        f: impl FnOnce(&mut Connection) -> DbResult<T> + Send + 'static,
+    ) -> DbResult<T> {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
             let mut guard = conn
                 .lock()
                 .map_err(|_| DbError::Backend("a database call panicked earlier".into()))?;
+            let mode = if durable { "FULL" } else { "NORMAL" };
+            guard
+                .execute_batch(&format!("PRAGMA synchronous = {mode}"))
+                .map_err(err)?;
             f(&mut guard)
         })
         .await
@@ -141,12 +164,12 @@ fn upsert_docs(tx: &rusqlite::Transaction<'_>, docs: &[DocumentRecord], origin: 
 #[async_trait]
 impl CenterDb for SqliteDb {
     async fn migrate(&self) -> DbResult<()> {
-        self.run(|c| c.execute_batch(SCHEMA).map_err(err)).await
+        self.run_durable(|c| c.execute_batch(SCHEMA).map_err(err)).await
     }
 
     async fn put_van(&self, van: &VanRecord) -> DbResult<()> {
         let v = van.clone();
-        self.run(move |c| {
+        self.run_durable(move |c| {
             c.execute(
                 "INSERT INTO vans (id, verifying_key, recipient, registered_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (id) DO UPDATE SET verifying_key = ?2, recipient = ?3, registered_at = ?4, revoked_at = ?5",
@@ -185,7 +208,7 @@ impl CenterDb for SqliteDb {
 
     async fn revoke_van(&self, id: &str, at: &str) -> DbResult<bool> {
         let (id, at) = (id.to_owned(), at.to_owned());
-        self.run(move |c| {
+        self.run_durable(move |c| {
             c.execute(
                 "UPDATE vans SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
                 params![id, at],
@@ -278,7 +301,7 @@ impl CenterDb for SqliteDb {
 
     async fn commit_batch(&self, batch: &BatchRecord, docs: &[DocumentRecord], origin: &str) -> DbResult<()> {
         let (b, docs, origin) = (batch.clone(), docs.to_vec(), origin.to_owned());
-        self.run(move |c| {
+        self.run_durable(move |c| {
             let tx = c.transaction().map_err(err)?;
             let n = tx
                 .execute(
@@ -305,7 +328,7 @@ impl CenterDb for SqliteDb {
 
     async fn put_documents(&self, docs: &[DocumentRecord], origin: &str) -> DbResult<()> {
         let (docs, origin) = (docs.to_vec(), origin.to_owned());
-        self.run(move |c| {
+        self.run_durable(move |c| {
             let tx = c.transaction().map_err(err)?;
             upsert_docs(&tx, &docs, &origin).map_err(err)?;
             tx.commit().map_err(err)
