@@ -270,14 +270,7 @@ impl Center {
         if let Some(b) = self.db.batch(&van.id, seq).await? {
             return Ok(Ingested::Receipt(b.receipt));
         }
-        let ids: Vec<String> = payload.documents.iter().map(|d| d.id.to_string()).collect();
-        let mut held: BTreeMap<String, DocumentRecord> = self
-            .db
-            .documents(&ids)
-            .await?
-            .into_iter()
-            .map(|d| (d.id.clone(), d))
-            .collect();
+        let mut held = self.held(&payload.documents).await?;
         let today = Utc::now().date_naive();
         let mut docs = Vec::with_capacity(payload.documents.len());
         let mut receipts = Vec::with_capacity(payload.documents.len());
@@ -483,6 +476,18 @@ impl Center {
         ))
     }
 
+    /// This center's copies of the documents that arrived, by id.
+    async fn held(&self, arriving: &[DocumentChanges]) -> Result<BTreeMap<String, DocumentRecord>, CenterError> {
+        let ids: Vec<String> = arriving.iter().map(|d| d.id.to_string()).collect();
+        Ok(self
+            .db
+            .documents(&ids)
+            .await?
+            .into_iter()
+            .map(|d| (d.id.clone(), d))
+            .collect())
+    }
+
     /// The documents with these ids, whole, as they travel to a van or the peer.
     async fn whole_documents(&self, ids: &[String]) -> Result<Vec<DocumentChanges>, CenterError> {
         let mut documents = Vec::new();
@@ -643,14 +648,7 @@ impl Center {
         let n_docs = p.documents.len();
         if n_docs > 0 {
             let _guard = self.write.lock().await;
-            let ids: Vec<String> = p.documents.iter().map(|d| d.id.to_string()).collect();
-            let mut held: BTreeMap<String, DocumentRecord> = self
-                .db
-                .documents(&ids)
-                .await?
-                .into_iter()
-                .map(|d| (d.id.clone(), d))
-                .collect();
+            let mut held = self.held(&p.documents).await?;
             let mut out = Vec::new();
             for d in &p.documents {
                 let id = d.id.to_string();
