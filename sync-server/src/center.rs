@@ -286,6 +286,7 @@ impl Center {
                     doc.apply(&d.changes).map_err(|e| invalid(e.to_string()))?;
                     doc
                 }
+                None if !d.since.is_empty() => return Err(CenterError::MissingHistory(id)),
                 None => EnrollmentDoc::load(&d.changes, self.id.as_bytes()).map_err(|e| invalid(e.to_string()))?,
             };
             if doc.has_missing_deps() {

@@ -252,5 +252,20 @@ async fn every_enrollment_reaches_both_centers_through_faults() {
     let (_, h1, _) = rabat.center.enrollment(&x.to_string()).await.unwrap();
     let (_, h2, _) = marrakech.center.enrollment(&x.to_string()).await.unwrap();
     assert_eq!(h1, h2);
+
+    // A van may sync with either center: an edit acknowledged by Rabat goes next to Marrakech
+    // before the centers replicate; Marrakech lacks the history and gets the document whole.
+    let y = enroll(&mut v1, 900, 1)[0];
+    sync_until_done(&mut v1, &rabat.url, &keep).await;
+    let mut r = v1.get(&y).unwrap();
+    r.civil.phone = Some("+212600000099".into());
+    v1.update(r, &[]).unwrap();
+    sync_until_done(&mut v1, &marrakech.url, &keep).await;
+    replicate(&rabat, &marrakech).await;
+    let (at_marrakech, h2, _) = marrakech.center.enrollment(&y.to_string()).await.unwrap();
+    let (_, h1, _) = rabat.center.enrollment(&y.to_string()).await.unwrap();
+    assert_eq!(at_marrakech.civil.phone.as_deref(), Some("+212600000099"));
+    assert_eq!(h1, h2);
+    assert_eq!(v1.sync_status().unwrap().documents_pending, 0);
     assert!(v1.verify_journal().unwrap().is_intact());
 }

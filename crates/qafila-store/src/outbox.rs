@@ -215,6 +215,29 @@ impl Van {
         }))
     }
 
+    /// Drops an unreceipted batch that a center refused for lack of history, and forgets what was
+    /// acknowledged of its documents, so the next batch (same number) carries them whole.
+    ///
+    /// Happens when a van syncs with the center that has not yet replicated what the other one holds.
+    pub fn rebuild_batch_whole(&mut self, seq: u64) -> Result<()> {
+        let seq = sql_seq(seq)?;
+        self.journaled(Action::Export, &format!("batch {seq}"), "rebuilt whole", |tx| {
+            let open: bool =
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM outbox WHERE seq = ?1 AND receipted_at IS NULL)", [seq], |r| r.get(0))?;
+            if !open {
+                return Err(StoreError::WrongStatus {
+                    id: format!("batch {seq}"),
+                    status: "receipted or unknown".into(),
+                    what: "only an unreceipted batch can be rebuilt",
+                });
+            }
+            tx.execute("DELETE FROM doc_sync WHERE enrollment_id IN (SELECT enrollment_id FROM outbox_documents WHERE seq = ?1)", [seq])?;
+            tx.execute("DELETE FROM outbox_documents WHERE seq = ?1", [seq])?;
+            tx.execute("DELETE FROM outbox WHERE seq = ?1", [seq])?;
+            Ok(())
+        })
+    }
+
     fn unreceipted(&self) -> Result<Option<OutboundBatch>> {
         let row: Option<(i64, Vec<u8>, i64, Vec<u8>)> = self
             .store

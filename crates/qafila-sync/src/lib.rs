@@ -195,6 +195,7 @@ pub async fn sync_once(
 
 impl Agent<'_> {
     async fn push(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<(), SyncError> {
+        let mut rebuilt = std::collections::BTreeSet::new();
         while let Some(batch) = self.van.next_batch(self.opts.max_documents)? {
             progress(Progress::Batch {
                 seq: batch.seq,
@@ -226,7 +227,15 @@ impl Agent<'_> {
                         }
                         self.upload_all(forms, progress).await?;
                     }
-                    _ => return Err(refused(resp).await),
+                    _ => match refused(resp).await {
+                        // This center lacks history the other one acknowledged (it has not replicated
+                        // yet): send the documents whole, once.
+                        SyncError::Refused { code, .. } if code == "missing_history" && rebuilt.insert(batch.seq) => {
+                            self.van.rebuild_batch_whole(batch.seq)?;
+                            break;
+                        }
+                        e => return Err(e),
+                    },
                 }
             }
         }
