@@ -506,16 +506,22 @@ impl Center {
         Ok(documents)
     }
 
-    /// Records a center decision on an enrollment (recapture request, rejection, acceptance, card status).
-    pub async fn decide(&self, id: &str, status: Status) -> Result<(), CenterError> {
-        let _guard = self.write.lock().await;
+    /// One stored enrollment and its decrypted document.
+    async fn stored(&self, id: &str) -> Result<(DocumentRecord, EnrollmentDoc), CenterError> {
         let rec = self
             .db
             .documents(&[id.to_owned()])
             .await?
             .pop()
             .ok_or_else(|| CenterError::NotFound(format!("enrollment {id}")))?;
-        let mut doc = self.decrypt_doc(&rec)?;
+        let doc = self.decrypt_doc(&rec)?;
+        Ok((rec, doc))
+    }
+
+    /// Records a center decision on an enrollment (recapture request, rejection, acceptance, card status).
+    pub async fn decide(&self, id: &str, status: Status) -> Result<(), CenterError> {
+        let _guard = self.write.lock().await;
+        let (rec, mut doc) = self.stored(id).await?;
         let mut record = doc.record().map_err(|_| CenterError::Damaged(id.into()))?;
         record.application.status = status;
         doc.update(&record).map_err(|_| CenterError::Damaged(id.into()))?;
@@ -526,13 +532,7 @@ impl Center {
 
     /// The enrollment as this center holds it.
     pub async fn enrollment(&self, id: &str) -> Result<(qafila_domain::Enrollment, Vec<String>, String), CenterError> {
-        let rec = self
-            .db
-            .documents(&[id.to_owned()])
-            .await?
-            .pop()
-            .ok_or_else(|| CenterError::NotFound(format!("enrollment {id}")))?;
-        let mut doc = self.decrypt_doc(&rec)?;
+        let (rec, mut doc) = self.stored(id).await?;
         let record = doc.record().map_err(|_| CenterError::Damaged(id.into()))?;
         Ok((record, doc.heads_hex(), rec.routed_to))
     }
