@@ -34,9 +34,10 @@ pub use error::WsqError;
 pub const DEFAULT_BITRATE: f32 = 0.75;
 /// Resolution of a standard fingerprint scan, in pixels per inch.
 pub const DEFAULT_PPI: u16 = 500;
-/// Smallest width or height the encoder accepts: below it the coarsest subbands are shorter
-/// than the filters, and NBIS reads outside them.
-pub const MIN_DIMENSION: usize = 64;
+/// Smallest width or height the encoder accepts. Below it the coarsest split is shorter than
+/// 6 samples, where NBIS's decoder departs from the standard's symmetric extension (and below 4
+/// reads outside the data), so NBIS would not decode our files as we do.
+pub const MIN_DIMENSION: usize = 81;
 /// Largest width or height a WSQ frame header can express.
 pub const MAX_DIMENSION: usize = u16::MAX as usize;
 /// Largest image (in pixels) the decoder will allocate for; far above any fingerprint.

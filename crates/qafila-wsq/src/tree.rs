@@ -215,6 +215,22 @@ mod tests {
     }
 
     #[test]
+    fn the_smallest_encodable_image_has_no_split_shorter_than_six() {
+        let shortest = |w, h| {
+            Layout::new(w, h)
+                .nodes
+                .iter()
+                .map(|n| n.rect.w.min(n.rect.h))
+                .min()
+                .unwrap_or(0)
+        };
+        for size in crate::MIN_DIMENSION..crate::MIN_DIMENSION + 40 {
+            assert!(shortest(size, size) >= 6, "{size}");
+        }
+        assert!(shortest(crate::MIN_DIMENSION - 1, crate::MIN_DIMENSION - 1) < 6);
+    }
+
+    #[test]
     fn block_sizes_match_the_standards_formulas() {
         let l = Layout::new(540, 520);
         let n = &l.nodes;

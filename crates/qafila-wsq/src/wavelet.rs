@@ -92,6 +92,16 @@ fn reflect(mut i: isize, n: usize, left: Edge, right: Edge) -> usize {
     }
 }
 
+/// Fills `pad` with `src` continued by `before` samples before it and `after` samples after it.
+fn extend_padded(pad: &mut Vec<f32>, src: &[f32], before: usize, after: usize, edges: (Edge, Edge)) {
+    let n = src.len();
+    let at = |i: isize| src[reflect(i, n, edges.0, edges.1)];
+    pad.clear();
+    pad.extend((0..before).map(|j| at(j as isize - before as isize)));
+    pad.extend_from_slice(src);
+    pad.extend((0..after).map(|j| at((n + j) as isize)));
+}
+
 /// How the lowpass and highpass halves of a length-`n` signal continue past their ends.
 fn half_edges(n: usize) -> ((Edge, Edge), (Edge, Edge)) {
     if n % 2 == 1 {
@@ -137,6 +147,29 @@ impl Terms {
 
     /// `dst = Σ coef·src[offset..offset+dst.len()]`, terms added in push order.
     fn sum_into(&self, dst: &mut [f32], src: &[f32]) {
+        // One pass over the row for the term counts the transform uses; a pass per term otherwise.
+        match self.len {
+            9 => self.sum_fused::<9>(dst, src),
+            7 => self.sum_fused::<7>(dst, src),
+            3 => self.sum_fused::<3>(dst, src),
+            _ => self.sum_by_passes(dst, src),
+        }
+    }
+
+    fn sum_fused<const N: usize>(&self, dst: &mut [f32], src: &[f32]) {
+        let w = dst.len();
+        let rows: [&[f32]; N] = std::array::from_fn(|k| &src[self.rows[k].0..self.rows[k].0 + w]);
+        let coefs: [f32; N] = std::array::from_fn(|k| self.rows[k].1);
+        for (j, d) in dst.iter_mut().enumerate() {
+            let mut acc = rows[0][j] * coefs[0];
+            for k in 1..N {
+                acc += rows[k][j] * coefs[k];
+            }
+            *d = acc;
+        }
+    }
+
+    fn sum_by_passes(&self, dst: &mut [f32], src: &[f32]) {
         let w = dst.len();
         let terms = &self.rows[..self.len];
         let Some((&(first, c), rest)) = terms.split_first() else {
@@ -199,8 +232,7 @@ pub fn inverse(data: &mut [f32], tmp: &mut [f32], width: usize, layout: &Layout,
 
 fn analyze_line(src: &[f32], dst: &mut [f32], f: &Filters, highpass_first: bool, pad: &mut Vec<f32>) {
     let n = src.len();
-    pad.clear();
-    pad.extend((0..n + 8).map(|j| src[reflect(j as isize - 4, n, Edge::Whole, Edge::Whole)]));
+    extend_padded(pad, src, 4, 4, (Edge::Whole, Edge::Whole));
     let (lo_at, hi_at) = half_offsets(n, highpass_first);
     let (low, high) = (n.div_ceil(2), n / 2);
     for (i, out) in dst[lo_at..lo_at + low].iter_mut().enumerate() {
@@ -260,8 +292,7 @@ fn synthesize_line(
     let (lo_at, hi_at) = half_offsets(n, highpass_first);
     let (le, he) = half_edges(n);
     let l = &src[lo_at..lo_at + low];
-    lp.clear();
-    lp.extend((0..low + 6).map(|j| l[reflect(j as isize - PAD_LO as isize, low, le.0, le.1)]));
+    extend_padded(lp, l, PAD_LO, 4, le);
     let (g0, g1) = (&f.g0, &f.g1);
     if high == 0 {
         // A single sample: only the lowpass half exists.
@@ -269,8 +300,7 @@ fn synthesize_line(
         return;
     }
     let h = &src[hi_at..hi_at + high];
-    hp.clear();
-    hp.extend((0..high + 8).map(|j| h[reflect(j as isize - PAD_HI as isize, high, he.0, he.1)]));
+    extend_padded(hp, h, PAD_HI, 5, he);
     for (m, pair) in dst.chunks_mut(2).enumerate() {
         let a = &lp[m + 1..m + 5];
         let b = &hp[m + 1..m + 6];
