@@ -71,7 +71,8 @@ pub fn encode(image: &GrayImage, bitrate: f32, ppi: u16) -> Result<Vec<u8>, WsqE
     drop(tmp);
 
     let variances = quantize::variances(&data, width, &layout.subbands);
-    let (q_bin, z_bin) = quantize::allocate(&variances, f64::from(bitrate));
+    let (mut q_bin, mut z_bin) = quantize::allocate(&variances, f64::from(bitrate));
+    quantize::keep_in_range(&data, width, &layout.subbands, &mut q_bin, &mut z_bin);
 
     let mut out = Vec::with_capacity(n * 3 / 16 + 2048);
     put_u16(&mut out, markers::SOI);

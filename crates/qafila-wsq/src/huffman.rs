@@ -375,4 +375,87 @@ mod tests {
         assert_eq!(single.values, [180]);
         assert_eq!(single.bits[0], 1);
     }
+
+    mod properties {
+        use super::super::*;
+        use crate::bits::scan_entropy;
+        use proptest::prelude::*;
+
+        /// Coefficients in runs: long zero runs (past the 8- and 16-bit escapes) and values across
+        /// every coefficient range of the alphabet.
+        fn coefficients() -> impl Strategy<Value = Vec<i16>> {
+            let run = prop_oneof![8 => 0u32..120, 2 => 100u32..300, 1 => 60_000u32..140_000];
+            let value = prop_oneof![6 => -73i16..=74, 2 => -255i16..=255, 1 => any::<i16>()];
+            prop::collection::vec((run, value, any::<bool>()), 0..60).prop_map(|parts| {
+                let mut v = Vec::new();
+                for (run, value, trailing_zero) in parts {
+                    v.extend(std::iter::repeat_n(0, run as usize));
+                    if !trailing_zero {
+                        v.push(if value == 0 { 1 } else { value.max(-i16::MAX) });
+                    }
+                }
+                v
+            })
+        }
+
+        fn decode_all(bytes: &[u8], spec: &HuffmanSpec, expected: usize) -> Vec<i32> {
+            let (mut clean, mut rst) = (Vec::new(), Vec::new());
+            let end = scan_entropy(bytes, 0, &mut clean, &mut rst);
+            assert_eq!(end, bytes.len());
+            let d = Decoder::new(spec);
+            let mut r = BitReader::new(&clean);
+            let mut out = Vec::new();
+            while out.len() < expected {
+                let (s, len) = d.symbol(&mut r).expect("a code");
+                r.skip(len);
+                let item = match interpret(s) {
+                    Item::NeedsExtra(n) => with_extra(s, r.read(n)),
+                    item => item,
+                };
+                match item {
+                    Item::Zeros(n) => out.extend(std::iter::repeat_n(0, n as usize)),
+                    Item::Coef(c) => out.push(c),
+                    other => panic!("{other:?}"),
+                }
+            }
+            assert!(r.only_padding_left(), "{} bits left", r.bits_left());
+            out
+        }
+
+        proptest! {
+            #[test]
+            fn coefficients_survive_huffman_coding(coeffs in coefficients()) {
+                let mut freq = [0u32; 256];
+                tokenize(&coeffs, |t| freq[usize::from(t.symbol)] += 1);
+                let spec = build_spec(&freq);
+                prop_assert!(spec.bits.iter().map(|&n| usize::from(n)).sum::<usize>() == spec.values.len());
+                let e = Encoder::new(&spec);
+                let mut bytes = Vec::new();
+                let mut w = BitWriter::new(&mut bytes);
+                tokenize(&coeffs, |t| e.put(&mut w, t));
+                w.finish();
+                // Stuffing leaves no marker in the data.
+                prop_assert!(bytes.windows(2).all(|p| p[0] != 0xFF || p[1] == 0));
+                let back = decode_all(&bytes, &spec, coeffs.len());
+                prop_assert_eq!(back, coeffs.iter().map(|&c| i32::from(c)).collect::<Vec<_>>());
+            }
+
+            #[test]
+            fn bit_writer_and_reader_agree(items in prop::collection::vec((any::<u32>(), 1u32..=16), 0..400)) {
+                let mut bytes = Vec::new();
+                let mut w = BitWriter::new(&mut bytes);
+                for &(v, len) in &items {
+                    w.put(v, len);
+                }
+                w.finish();
+                let (mut clean, mut rst) = (Vec::new(), Vec::new());
+                scan_entropy(&bytes, 0, &mut clean, &mut rst);
+                let mut r = BitReader::new(&clean);
+                for &(v, len) in &items {
+                    prop_assert_eq!(r.read(len), v & ((1 << len) - 1));
+                }
+                prop_assert!(r.only_padding_left());
+            }
+        }
+    }
 }

@@ -10,7 +10,14 @@ pub const BIN_CENTER: f64 = 0.44;
 /// Zero bins are this much wider than the other bins.
 const ZERO_BIN_RATIO: f64 = 1.2;
 
-/// Variance of one subband over the rectangle `r` of `data` (row-major, `width` a row).
+/// Variance of one subband over the rectangle `r` of `data` (row-major, `width` a row); for a
+/// subband the standard would discard, plus the square of its mean where that is more than noise.
+///
+/// The standard uses the variance alone, assuming (rightly for prints) that detail subbands
+/// average zero. On images with gradients a coarse detail subband can be nearly constant and
+/// far from zero: by variance it would be discarded and the gradient lost (NBIS then misses
+/// such images by tens of gray levels). Counting the mean keeps it; every subband the standard
+/// keeps is measured as the standard measures it, so prints get NBIS's allocation.
 fn rect_variance(data: &[f32], width: usize, r: Rect) -> f64 {
     let n = r.area();
     if n < 2 {
@@ -28,7 +35,14 @@ fn rect_variance(data: &[f32], width: usize, r: Rect) -> f64 {
         sq += f64::from(q);
     }
     let n = n as f64;
-    ((sq - sum * sum / n) / (n - 1.0)).max(0.0)
+    let mean = sum / n;
+    let var = ((sq - sum * mean) / (n - 1.0)).max(0.0);
+    if var >= VARIANCE_THRESHOLD {
+        var
+    } else {
+        // The sample mean of zero-mean data still squares to var/n on average: only the excess counts.
+        var + (mean * mean - var / n).max(0.0)
+    }
 }
 
 /// The central part of a subband the standard measures, leaving out borders that the
@@ -117,8 +131,38 @@ pub fn allocate(var: &[f64; CODED_SUBBANDS], bitrate: f64) -> ([f64; SUBBANDS], 
     (q_bin, z_bin)
 }
 
-/// Quantizes the coded subbands in order, appending their coefficients to `out` and returning
-/// how many each of the three blocks holds.
+/// Largest quantized magnitude we let the encoder produce: decoders (NBIS among them) hold
+/// coefficients in 16 bits, and rounding of the stored bin widths needs a little headroom.
+const MAX_QUANTIZED: f64 = 32_000.0;
+
+/// Widens bins that would quantize some coefficient past what 16 bits hold.
+///
+/// At high bitrates on images of small contrast the coarsest subbands get bins so narrow that
+/// their coefficients overflow; NBIS lets them wrap (and the image is ruined), we give up a
+/// little precision in that subband instead.
+pub fn keep_in_range(
+    data: &[f32],
+    width: usize,
+    subbands: &[Rect; CODED_SUBBANDS],
+    q_bin: &mut [f64; SUBBANDS],
+    z_bin: &mut [f64; SUBBANDS],
+) {
+    for (k, r) in subbands.iter().enumerate() {
+        if q_bin[k] == 0.0 {
+            continue;
+        }
+        let peak = (r.y..r.y + r.h)
+            .flat_map(|y| &data[y * width + r.x..y * width + r.x + r.w])
+            .fold(0.0f32, |m, v| m.max(v.abs()));
+        let narrowest = f64::from(peak) / MAX_QUANTIZED;
+        if q_bin[k] < narrowest {
+            q_bin[k] = narrowest;
+            z_bin[k] = ZERO_BIN_RATIO * narrowest;
+        }
+    }
+}
+
+/// Quantizes the coded subbands in order, appending their coefficients to `out`.
 pub fn quantize(data: &[f32], width: usize, subbands: &[Rect; CODED_SUBBANDS], t: &QuantTable, out: &mut Vec<i16>) {
     for (k, r) in subbands.iter().enumerate() {
         let q = t.q_bin[k];

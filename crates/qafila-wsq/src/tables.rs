@@ -24,7 +24,7 @@ pub fn descale(raw: u32, scale: u8) -> f32 {
 /// The (scale, integer) pair for a non-negative value stored in 16 bits, keeping as many
 /// decimal digits as fit.
 pub fn scale_u16(v: f64) -> (u8, u16) {
-    if !(v > 0.0) {
+    if v.is_nan() || v <= 0.0 {
         return (0, 0);
     }
     if v >= f64::from(u16::MAX) {
@@ -41,7 +41,7 @@ pub fn scale_u16(v: f64) -> (u8, u16) {
 
 /// The (scale, integer) pair for a non-negative value stored in 32 bits.
 pub fn scale_u32(v: f64) -> (u8, u32) {
-    if !(v > 0.0) {
+    if v.is_nan() || v <= 0.0 {
         return (0, 0);
     }
     if v >= f64::from(u32::MAX) {

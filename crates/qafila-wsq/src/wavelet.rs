@@ -238,16 +238,16 @@ fn analyze_line(src: &[f32], dst: &mut [f32], f: &Filters, highpass_first: bool,
     for (i, out) in dst[lo_at..lo_at + low].iter_mut().enumerate() {
         let x = &pad[2 * i..2 * i + 9];
         let mut acc = x[0] * f.lo[0];
-        for k in 1..9 {
-            acc += x[k] * f.lo[k];
+        for (v, c) in x[1..].iter().zip(&f.lo[1..]) {
+            acc += v * c;
         }
         *out = acc;
     }
     for (i, out) in dst[hi_at..hi_at + high].iter_mut().enumerate() {
         let x = &pad[2 * i + 2..2 * i + 9];
         let mut acc = x[0] * f.hi[0];
-        for k in 1..7 {
-            acc += x[k] * f.hi[k];
+        for (v, c) in x[1..].iter().zip(&f.hi[1..]) {
+            acc += v * c;
         }
         *out = acc;
     }
