@@ -12,6 +12,17 @@
 //! ```
 //!
 //! Decoding never panics on malformed input: every defect is a [`WsqError`] naming what and where.
+//!
+//! Where this codec knowingly differs from NBIS:
+//! - The encoder keeps a detail subband that the standard would discard for its low variance
+//!   when its mean is far from zero (a gradient); NBIS drops it and such images come back tens
+//!   of gray levels off. Prints are unaffected: their detail subbands average zero.
+//! - The encoder widens a subband's bins rather than let its coefficients overflow 16 bits
+//!   (NBIS lets them wrap, at high bitrates on low-contrast images).
+//! - For splits shorter than 6 samples (images under 81 pixels a side, which the encoder
+//!   refuses) the decoder follows the standard's symmetric extension; NBIS's decoder departs
+//!   from it there, so such files decode slightly differently in the two.
+//! - Only the standard 9/7 filter bank is decoded (any coefficients, but 9 and 7 taps).
 #![forbid(unsafe_code)]
 
 mod bits;
