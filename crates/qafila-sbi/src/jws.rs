@@ -54,7 +54,12 @@ pub fn sign(key: &SigningKey, payload: &[u8]) -> String {
 
 /// Checks the signature of `compact` with the key its header names; never panics on any input.
 pub fn verify(compact: &str) -> Result<Verified, JwsError> {
-    let (header, payload, signature, signing_input) = split(compact)?;
+    let Parts {
+        header,
+        payload,
+        signature,
+        signing_input,
+    } = split(compact)?;
     let alg = header.get("alg").and_then(Value::as_str).unwrap_or("(none)");
     if alg != "EdDSA" {
         return Err(JwsError::UnsupportedAlgorithm(alg.to_string()));
@@ -88,7 +93,7 @@ pub fn verify(compact: &str) -> Result<Verified, JwsError> {
 /// signature means nothing before a device is chosen.
 pub fn payload_unverified(compact: &str) -> Result<Vec<u8>, JwsError> {
     match compact.split('.').count() {
-        3 => split(compact).map(|(_, payload, _, _)| payload),
+        3 => split(compact).map(|parts| parts.payload),
         // SBI sends the digital id of an unregistered device as plain base64url JSON.
         1 => URL_SAFE_NO_PAD
             .decode(compact.trim_end_matches('='))
@@ -97,7 +102,15 @@ pub fn payload_unverified(compact: &str) -> Result<Vec<u8>, JwsError> {
     }
 }
 
-fn split(compact: &str) -> Result<(Value, Vec<u8>, Vec<u8>, &str), JwsError> {
+/// The decoded parts of a compact JWS and the text its signature covers.
+struct Parts<'a> {
+    header: Value,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+    signing_input: &'a str,
+}
+
+fn split(compact: &str) -> Result<Parts<'_>, JwsError> {
     let mut parts = compact.split('.');
     let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(JwsError::Malformed("expected three dot-separated parts".into()));
@@ -111,5 +124,10 @@ fn split(compact: &str) -> Result<(Value, Vec<u8>, Vec<u8>, &str), JwsError> {
         .map_err(|e| JwsError::Malformed(format!("header is not JSON: {e}")))?;
     let payload = decode(p, "payload")?;
     let signature = decode(s, "signature")?;
-    Ok((header, payload, signature, &compact[..h.len() + 1 + p.len()]))
+    Ok(Parts {
+        header,
+        payload,
+        signature,
+        signing_input: &compact[..h.len() + 1 + p.len()],
+    })
 }
