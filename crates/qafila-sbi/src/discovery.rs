@@ -5,8 +5,6 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use crate::client::SbiConfig;
@@ -159,13 +157,7 @@ pub(crate) fn digital_id_fields(at: &At<'_>) -> Result<DigitalId, ScanError> {
 
 fn digital_id_unverified(at: &At<'_>) -> Result<DigitalId, ScanError> {
     let text = at.str()?;
-    let payload = jws::payload_unverified(text)
-        .or_else(|_| {
-            URL_SAFE_NO_PAD
-                .decode(text.trim_end_matches('='))
-                .map_err(|e| jws::JwsError::Malformed(e.to_string()))
-        })
-        .map_err(|e| at.bad(e.to_string()))?;
+    let payload = jws::payload_unverified(text).map_err(|e| at.bad(e.to_string()))?;
     let value: Value = serde_json::from_slice(&payload).map_err(|e| at.bad(format!("payload is not JSON: {e}")))?;
     digital_id_fields(&At {
         operation: at.operation,

@@ -5,6 +5,22 @@
 //! - [`iso19794_4`]: the finger image records SBI devices return, with pluggable image decoders.
 //! - [`simulator`]: an SBI device over real HTTP, with fault injection, for tests and demos
 //!   (binary `qafila-sbi-sim`); [`synth`] draws its synthetic fingerprints.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use qafila_sbi::{CaptureRequest, FingerprintScanner, SbiConfig, SbiScanner, Slap};
+//!
+//! # fn main() -> Result<(), qafila_sbi::ScanError> {
+//! let scanner = SbiScanner::discover(SbiConfig::default())?; // first ready device on ports 4501–4600
+//! for slap in Slap::FOUR_FOUR_TWO {
+//!     let request = CaptureRequest::slap(slap).with_score(60).with_timeout(Duration::from_secs(15));
+//!     for impression in scanner.capture(&request)? {
+//!         println!("{}: quality {}", impression.finger, impression.quality);
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 
 mod capture;

@@ -13,8 +13,10 @@
 //! `quality` (0–100) asks: low contrast, blur, sensor noise, dry patches (broken ridges), wet patches (filled
 //! valleys) and partial contact.
 //!
-//! Cost (release build, one core): a master print takes ~30–60 ms and an impression ~5–10 ms; the simulator caches
-//! masters, so a 4-4-2 enrollment costs ten masters once and ten impressions per capture.
+//! Cost, measured on a shared 2-core machine at opt-level 2 (the crate's dev profile too): a master print ~30 ms
+//! (7 passes of an 11×11 kernel over 240×288 pixels), an impression ~10–15 ms; up to ~2–3× that when the machine is
+//! busy. The simulator caches masters and renders the fingers of a slap in parallel, so a 4-4-2 enrollment costs
+//! ten masters once and then ten impressions per enrollment.
 
 use std::f32::consts::PI;
 
