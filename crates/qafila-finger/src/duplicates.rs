@@ -62,7 +62,12 @@ pub struct SearchConfig {
 
 impl Default for SearchConfig {
     fn default() -> Self {
-        Self { threshold: MATCH_THRESHOLD, shortlist: 20, min_votes: 2, same_finger_only: true }
+        Self {
+            threshold: MATCH_THRESHOLD,
+            shortlist: 20,
+            min_votes: 2,
+            same_finger_only: true,
+        }
     }
 }
 
@@ -84,7 +89,99 @@ pub struct DuplicateIndex {
     fingers: Vec<Vec<u32>>,
     entries: Vec<Entry>,
     /// (finger code << 28 | triangle key) → entry ids.
-    postings: HashMap<u32, Vec<u32>>,
+    postings: Postings,
+}
+
+/// The pre-filter's inverted index. Most of it is one sorted, compact table (built in one pass when the
+/// index is loaded at the van's start); the drive's new enrollments go to a small hash map, folded into
+/// the table when it grows.
+#[derive(Debug, Clone, Default)]
+struct Postings {
+    /// Distinct keys, ascending.
+    keys: Vec<u32>,
+    /// `ids[starts[i]..starts[i + 1]]` are the entries of `keys[i]`.
+    starts: Vec<u32>,
+    ids: Vec<u32>,
+    recent: HashMap<u32, Vec<u32>>,
+    recent_len: usize,
+    /// While loading: every (key, id) pair, sorted into the table at the end.
+    bulk: Option<Vec<(u32, u32)>>,
+}
+
+/// Fold the recent postings into the table past this many.
+const RECENT_MAX: usize = 1 << 20;
+
+impl Postings {
+    fn add(&mut self, key: u32, id: u32) {
+        if let Some(bulk) = &mut self.bulk {
+            bulk.push((key, id));
+            return;
+        }
+        self.recent.entry(key).or_default().push(id);
+        self.recent_len += 1;
+    }
+
+    /// Folds the recent postings into the table if they have grown large.
+    fn maybe_compact(&mut self) {
+        if self.recent_len > RECENT_MAX {
+            let mut pairs = self.pairs();
+            pairs.extend(
+                self.recent
+                    .drain()
+                    .flat_map(|(k, ids)| ids.into_iter().map(move |id| (k, id))),
+            );
+            self.recent_len = 0;
+            self.build(pairs);
+        }
+    }
+
+    /// Starts a bulk load.
+    fn begin_bulk(&mut self) {
+        self.bulk = Some(self.pairs());
+    }
+
+    /// Ends a bulk load: sorts every pair into the table.
+    fn end_bulk(&mut self) {
+        if let Some(pairs) = self.bulk.take() {
+            self.build(pairs);
+        }
+    }
+
+    /// The table's pairs.
+    fn pairs(&self) -> Vec<(u32, u32)> {
+        let mut out = Vec::with_capacity(self.ids.len());
+        for (i, &key) in self.keys.iter().enumerate() {
+            let (a, b) = (self.starts[i] as usize, self.starts[i + 1] as usize);
+            out.extend(self.ids[a..b].iter().map(|&id| (key, id)));
+        }
+        out
+    }
+
+    fn build(&mut self, mut pairs: Vec<(u32, u32)>) {
+        pairs.sort_unstable();
+        self.keys.clear();
+        self.starts.clear();
+        self.ids.clear();
+        self.ids.reserve_exact(pairs.len());
+        for (key, id) in pairs {
+            if self.keys.last() != Some(&key) {
+                self.keys.push(key);
+                self.starts.push(self.ids.len() as u32);
+            }
+            self.ids.push(id);
+        }
+        self.starts.push(self.ids.len() as u32);
+    }
+
+    /// The entries of a key: from the table, then the recent ones.
+    fn get(&self, key: u32) -> impl Iterator<Item = u32> + '_ {
+        let table = match self.keys.binary_search(&key) {
+            Ok(i) => &self.ids[self.starts[i] as usize..self.starts[i + 1] as usize],
+            Err(_) => &[],
+        };
+        let recent = self.recent.get(&key).map(Vec::as_slice).unwrap_or_default();
+        table.iter().chain(recent).copied()
+    }
 }
 
 /// The stored form: the templates as ISO/IEC 19794-2 records; the pre-filter is rebuilt on load.
@@ -107,18 +204,27 @@ mod serde_bytes_vec {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<S: Serializer>(v: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
-        v.iter().map(|b| serde_bytes::Bytes::new(b)).collect::<Vec<_>>().serialize(s)
+        v.iter()
+            .map(|b| serde_bytes::Bytes::new(b))
+            .collect::<Vec<_>>()
+            .serialize(s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
-        Ok(Vec::<serde_bytes::ByteBuf>::deserialize(d)?.into_iter().map(serde_bytes::ByteBuf::into_vec).collect())
+        Ok(Vec::<serde_bytes::ByteBuf>::deserialize(d)?
+            .into_iter()
+            .map(serde_bytes::ByteBuf::into_vec)
+            .collect())
     }
 }
 
 impl DuplicateIndex {
     /// An empty index searching with `config`.
     pub fn new(config: SearchConfig) -> Self {
-        Self { config, ..Self::default() }
+        Self {
+            config,
+            ..Self::default()
+        }
     }
 
     /// The search settings.
@@ -146,7 +252,10 @@ impl DuplicateIndex {
         if templates.len() > MAX_FINGERS {
             return Err(FingerError::Template {
                 field: "fingers",
-                reason: format!("{} templates for {person}, a person has at most {MAX_FINGERS}", templates.len()),
+                reason: format!(
+                    "{} templates for {person}, a person has at most {MAX_FINGERS}",
+                    templates.len()
+                ),
             });
         }
         let mut seen = Vec::new();
@@ -177,12 +286,28 @@ impl DuplicateIndex {
             let id = self.entries.len() as u32;
             let finger = u32::from(template.finger().code()) << 28;
             for key in triplets::keys(&template.bozorth_minutiae()) {
-                self.postings.entry(finger | key).or_default().push(id);
+                self.postings.add(finger | key, id);
             }
-            self.entries.push(Entry { person: slot, template, alive: true });
+            self.entries.push(Entry {
+                person: slot,
+                template,
+                alive: true,
+            });
             self.fingers[slot as usize].push(id);
         }
+        self.postings.maybe_compact();
         Ok(())
+    }
+
+    /// Adds many people at once (as at the van's start): one pass to build the pre-filter's table.
+    pub fn extend(&mut self, people: impl IntoIterator<Item = (PersonId, Vec<Template>)>) -> Result<()> {
+        self.postings.begin_bulk();
+        let added = people
+            .into_iter()
+            .try_for_each(|(person, templates)| self.insert(person, templates));
+        // Build the table even after an error: the people inserted so far stay searchable.
+        self.postings.end_bulk();
+        added
     }
 
     /// Removes a person (their postings are skipped from now on and dropped at the next load).
@@ -196,8 +321,13 @@ impl DuplicateIndex {
 
     /// A person's enrolled templates.
     pub fn templates(&self, person: &PersonId) -> Vec<&Template> {
-        let Some(&slot) = self.person_slot.get(person) else { return Vec::new() };
-        self.fingers[slot as usize].iter().map(|&id| &self.entries[id as usize].template).collect()
+        let Some(&slot) = self.person_slot.get(person) else {
+            return Vec::new();
+        };
+        self.fingers[slot as usize]
+            .iter()
+            .map(|&id| &self.entries[id as usize].template)
+            .collect()
     }
 
     /// Enrolled fingers that match any of the probe's, best score first.
@@ -211,7 +341,7 @@ impl DuplicateIndex {
             for code in self.finger_codes(p.finger()) {
                 let finger = u32::from(code) << 28;
                 for key in &keys {
-                    for &id in self.postings.get(&(finger | key)).map(Vec::as_slice).unwrap_or_default() {
+                    for id in self.postings.get(finger | key) {
                         let v = &mut votes[id as usize];
                         if *v == 0 {
                             touched.push(id);
@@ -250,7 +380,11 @@ impl DuplicateIndex {
         for p in probe {
             let xyt = p.bozorth_minutiae();
             let codes = self.finger_codes(p.finger());
-            for entry in self.entries.iter().filter(|e| e.alive && codes.contains(&e.template.finger().code())) {
+            for entry in self
+                .entries
+                .iter()
+                .filter(|e| e.alive && codes.contains(&e.template.finger().code()))
+            {
                 let score = fprint_bozorth3::match_score(&xyt, &entry.template.bozorth_minutiae());
                 if score >= self.config.threshold {
                     out.push(Candidate {
@@ -284,45 +418,75 @@ impl DuplicateIndex {
             .filter(|(_, ids)| !ids.is_empty())
             .map(|(person, ids)| StoredPerson {
                 person: person.clone(),
-                templates: ids.iter().map(|&id| self.entries[id as usize].template.to_iso19794_2()).collect(),
+                templates: ids
+                    .iter()
+                    .map(|&id| self.entries[id as usize].template.to_iso19794_2())
+                    .collect(),
             })
             .collect();
-        let stored = Stored { version: STORE_VERSION, config: self.config, people };
-        ciborium::into_writer(&stored, w).map_err(|e| FingerError::Index { field: "encoding", reason: e.to_string() })
+        let stored = Stored {
+            version: STORE_VERSION,
+            config: self.config,
+            people,
+        };
+        ciborium::into_writer(&stored, w).map_err(|e| FingerError::Index {
+            field: "encoding",
+            reason: e.to_string(),
+        })
     }
 
     /// Reads an index written by [`DuplicateIndex::save`] and rebuilds the pre-filter.
     pub fn load(r: impl Read) -> Result<Self> {
-        let stored: Stored =
-            ciborium::from_reader(r).map_err(|e| FingerError::Index { field: "encoding", reason: e.to_string() })?;
+        let stored: Stored = ciborium::from_reader(r).map_err(|e| FingerError::Index {
+            field: "encoding",
+            reason: e.to_string(),
+        })?;
         if stored.version != STORE_VERSION {
             return Err(FingerError::Index {
                 field: "version",
                 reason: format!("{} is not the version {STORE_VERSION} this build reads", stored.version),
             });
         }
+        let people = stored
+            .people
+            .into_iter()
+            .map(|p| {
+                Ok((
+                    p.person,
+                    p.templates
+                        .iter()
+                        .map(|b| Template::from_iso19794_2(b))
+                        .collect::<Result<_>>()?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let mut index = Self::new(stored.config);
-        for p in stored.people {
-            let templates = p.templates.iter().map(|b| Template::from_iso19794_2(b)).collect::<Result<Vec<_>>>()?;
-            index.insert(p.person, templates)?;
-        }
+        index.extend(people)?;
         Ok(index)
     }
 
     /// Saves to a file, atomically (written beside it, then renamed over it).
     pub fn save_to_path(&self, path: &Path) -> Result<()> {
-        let io = |e: std::io::Error| FingerError::Index { field: "file", reason: format!("{}: {e}", path.display()) };
+        let io = |e: std::io::Error| FingerError::Index {
+            field: "file",
+            reason: format!("{}: {e}", path.display()),
+        };
         let tmp = path.with_extension("tmp");
         let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io)?);
         self.save(&mut file)?;
-        file.into_inner().map_err(|e| io(e.into_error()))?.sync_all().map_err(io)?;
+        file.into_inner()
+            .map_err(|e| io(e.into_error()))?
+            .sync_all()
+            .map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)
     }
 
     /// Loads from a file written by [`DuplicateIndex::save_to_path`].
     pub fn load_from_path(path: &Path) -> Result<Self> {
-        let file = std::fs::File::open(path)
-            .map_err(|e| FingerError::Index { field: "file", reason: format!("{}: {e}", path.display()) })?;
+        let file = std::fs::File::open(path).map_err(|e| FingerError::Index {
+            field: "file",
+            reason: format!("{}: {e}", path.display()),
+        })?;
         Self::load(std::io::BufReader::new(file))
     }
 }

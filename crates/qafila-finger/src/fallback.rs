@@ -44,10 +44,20 @@ pub fn score(image: &GrayImage, ppi: u16) -> (u8, FallbackMeasures) {
     let ppi = f64::from(ppi.max(1));
     let area_sq_in = (fg * BLOCK * BLOCK) as f64 / (ppi * ppi);
     if fg == 0 {
-        return (0, FallbackMeasures { coherence: 0.0, contrast: 0.0, area_sq_in });
+        return (
+            0,
+            FallbackMeasures {
+                coherence: 0.0,
+                contrast: 0.0,
+                area_sq_in,
+            },
+        );
     }
-    let measures =
-        FallbackMeasures { coherence: coherence_sum / fg as f64, contrast: contrast_sum / fg as f64, area_sq_in };
+    let measures = FallbackMeasures {
+        coherence: coherence_sum / fg as f64,
+        contrast: contrast_sum / fg as f64,
+        area_sq_in,
+    };
     let flow = ((measures.coherence - NOISE_COHERENCE) / (CLEAR_COHERENCE - NOISE_COHERENCE)).clamp(0.0, 1.0);
     let contrast = (measures.contrast / FULL_CONTRAST_STD).clamp(0.0, 1.0);
     let area = (area_sq_in / FULL_AREA_SQ_IN).clamp(0.0, 1.0);
@@ -79,7 +89,11 @@ fn block_measures(image: &GrayImage, x0: usize, y0: usize) -> (f64, f64) {
         }
     }
     let energy = gxx + gyy;
-    let coherence = if energy > 0.0 { ((gxx - gyy).powi(2) + 4.0 * gxy * gxy).sqrt() / energy } else { 0.0 };
+    let coherence = if energy > 0.0 {
+        ((gxx - gyy).powi(2) + 4.0 * gxy * gxy).sqrt() / energy
+    } else {
+        0.0
+    };
     (std, coherence)
 }
 
@@ -89,7 +103,10 @@ mod tests {
 
     fn image(f: impl Fn(usize, usize) -> u8) -> GrayImage {
         let (w, h) = (320, 400);
-        let px = (0..h).flat_map(|y| (0..w).map(move |x| (x, y))).map(|(x, y)| f(x, y)).collect();
+        let px = (0..h)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .map(|(x, y)| f(x, y))
+            .collect();
         GrayImage::new(w, h, px).expect("valid image")
     }
 

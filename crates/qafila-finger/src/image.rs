@@ -24,7 +24,10 @@ impl GrayImage {
     pub fn new(width: usize, height: usize, pixels: Vec<u8>) -> Result<Self> {
         for (field, side) in [("width", width), ("height", height)] {
             if side == 0 || side > MAX_SIDE {
-                return Err(FingerError::Image { field, reason: format!("{side} is outside 1..={MAX_SIDE}") });
+                return Err(FingerError::Image {
+                    field,
+                    reason: format!("{side} is outside 1..={MAX_SIDE}"),
+                });
             }
         }
         if pixels.len() != width * height {
@@ -43,7 +46,9 @@ impl GrayImage {
         // Expand palettes and low bit depths to 8 bits, strip 16-bit to 8: one code path below.
         decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
         let mut reader = decoder.read_info().map_err(|e| bad(e.to_string()))?;
-        let size = reader.output_buffer_size().ok_or_else(|| bad("image too large".into()))?;
+        let size = reader
+            .output_buffer_size()
+            .ok_or_else(|| bad("image too large".into()))?;
         let mut buf = vec![0; size];
         let info = reader.next_frame(&mut buf).map_err(|e| bad(e.to_string()))?;
         let (width, height) = (info.width as usize, info.height as usize);
@@ -51,14 +56,17 @@ impl GrayImage {
         let grey: Vec<u8> = buf[..info.buffer_size()]
             .chunks_exact(info.line_size)
             .flat_map(|line| line[..width * channels].chunks_exact(channels))
-            .map(|px| flatten(px))
+            .map(flatten)
             .collect();
         Self::new(width, height, grey)
     }
 
     /// Encodes as an 8-bit greyscale PNG (fast compression: it is only handed to NIST's decoder).
     pub fn to_png(&self) -> Result<Vec<u8>> {
-        let bad = |e: png::EncodingError| FingerError::Image { field: "png", reason: e.to_string() };
+        let bad = |e: png::EncodingError| FingerError::Image {
+            field: "png",
+            reason: e.to_string(),
+        };
         let mut out = Vec::with_capacity(self.pixels.len() / 2);
         let mut encoder = png::Encoder::new(&mut out, self.width as u32, self.height as u32);
         encoder.set_color(png::ColorType::Grayscale);

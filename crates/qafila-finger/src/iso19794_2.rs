@@ -30,7 +30,12 @@ pub fn encode(t: &Template) -> Vec<u8> {
     }
     out.extend_from_slice(&[1, 0]);
     // Template::new guarantees impression < 16, count ≤ 255, coordinates < 2^14, qualities ≤ 100.
-    out.extend_from_slice(&[t.finger().code(), t.impression() & 0x0f, t.quality(), minutiae.len() as u8]);
+    out.extend_from_slice(&[
+        t.finger().code(),
+        t.impression() & 0x0f,
+        t.quality(),
+        minutiae.len() as u8,
+    ]);
     for m in minutiae {
         let kind: u16 = match m.kind {
             MinutiaKind::Other => 0,
@@ -54,11 +59,17 @@ pub fn decode(bytes: &[u8]) -> Result<Template> {
     }
     let version = r.take(4)?;
     if version != VERSION {
-        return Err(bad("version", format!("{:?}, only \" 20\\0\" (2005) is read", String::from_utf8_lossy(version))));
+        return Err(bad(
+            "version",
+            format!("{:?}, only \" 20\\0\" (2005) is read", String::from_utf8_lossy(version)),
+        ));
     }
     let length = r.u32()?;
     if usize::try_from(length).ok() != Some(bytes.len()) {
-        return Err(bad("record length", format!("says {length}, the record has {} bytes", bytes.len())));
+        return Err(bad(
+            "record length",
+            format!("says {length}, the record has {} bytes", bytes.len()),
+        ));
     }
     let _equipment = r.u16()?;
     let (width, height, xres, yres) = (r.u16()?, r.u16()?, r.u16()?, r.u16()?);
@@ -67,16 +78,23 @@ pub fn decode(bytes: &[u8]) -> Result<Template> {
     }
     let views = r.u8()?;
     if views != 1 {
-        return Err(bad("number of finger views", format!("{views}, a template is exactly one view")));
+        return Err(bad(
+            "number of finger views",
+            format!("{views}, a template is exactly one view"),
+        ));
     }
     let _reserved = r.u8()?;
     let position = r.u8()?;
-    let finger = Finger::from_code(position).ok_or_else(|| bad("finger position", format!("{position} is not 0–10")))?;
+    let finger =
+        Finger::from_code(position).ok_or_else(|| bad("finger position", format!("{position} is not 0–10")))?;
     let impression = r.u8()? & 0x0f;
     let quality = r.u8()?;
     let count = usize::from(r.u8()?);
     if r.remaining() < count * MINUTIA + 2 {
-        return Err(bad("number of minutiae", format!("{count} do not fit in {} bytes", r.remaining())));
+        return Err(bad(
+            "number of minutiae",
+            format!("{count} do not fit in {} bytes", r.remaining()),
+        ));
     }
     let mut minutiae = Vec::with_capacity(count);
     for _ in 0..count {
@@ -89,10 +107,17 @@ pub fn decode(bytes: &[u8]) -> Result<Template> {
         };
         let y = r.u16()? & 0x3fff;
         let (angle, quality) = (r.u8()?, r.u8()?);
-        minutiae.push(Minutia { x: tx & 0x3fff, y, angle, quality, kind });
+        minutiae.push(Minutia {
+            x: tx & 0x3fff,
+            y,
+            angle,
+            quality,
+            kind,
+        });
     }
     let extended = usize::from(r.u16()?);
-    r.take(extended).map_err(|_| bad("extended data length", format!("{extended} bytes overrun the record")))?;
+    r.take(extended)
+        .map_err(|_| bad("extended data length", format!("{extended} bytes overrun the record")))?;
     if r.remaining() != 0 {
         return Err(bad("record length", format!("{} bytes after the view", r.remaining())));
     }
@@ -110,10 +135,14 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self.at.checked_add(n).filter(|end| *end <= self.bytes.len()).ok_or_else(|| FingerError::Iso {
-            field: "record",
-            reason: format!("truncated at byte {} (wanted {n} more)", self.at),
-        })?;
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|end| *end <= self.bytes.len())
+            .ok_or_else(|| FingerError::Iso {
+                field: "record",
+                reason: format!("truncated at byte {} (wanted {n} more)", self.at),
+            })?;
         let out = &self.bytes[self.at..end];
         self.at = end;
         Ok(out)
@@ -156,7 +185,13 @@ mod tests {
 
     #[test]
     fn known_bytes() {
-        let m = Minutia { x: 300, y: 17, angle: 64, quality: 80, kind: MinutiaKind::Bifurcation };
+        let m = Minutia {
+            x: 300,
+            y: 17,
+            angle: 64,
+            quality: 80,
+            kind: MinutiaKind::Bifurcation,
+        };
         let t = Template::new(400, 500, 197, Finger::RightIndex, 0, 55, vec![m]).expect("valid");
         let b = t.to_iso19794_2();
         assert_eq!(b.len(), 36);

@@ -46,7 +46,11 @@ struct RustBuffer {
 }
 
 impl RustBuffer {
-    const EMPTY: RustBuffer = RustBuffer { capacity: 0, len: 0, data: std::ptr::null_mut() };
+    const EMPTY: RustBuffer = RustBuffer {
+        capacity: 0,
+        len: 0,
+        data: std::ptr::null_mut(),
+    };
 }
 
 #[repr(C)]
@@ -115,7 +119,10 @@ impl std::fmt::Debug for NbisLibrary {
 impl NbisLibrary {
     /// Loads the library, checks its uniffi contract and API checksums, and makes an NFIQ 2 extractor.
     pub fn open(path: &Path) -> Result<Self> {
-        let lib_err = |reason: String| FingerError::Library { path: path.to_path_buf(), reason };
+        let lib_err = |reason: String| FingerError::Library {
+            path: path.to_path_buf(),
+            reason,
+        };
         // SAFETY: loading runs the library's initialisers. libnbis.so is a Rust cdylib plus NIST's C/C++
         // code whose initialisers only set up statics; we load it from a path the operator configured.
         let lib = unsafe { Library::new(path) }.map_err(|e| lib_err(e.to_string()))?;
@@ -126,7 +133,9 @@ impl NbisLibrary {
         // SAFETY: takes no argument and only returns a constant.
         let version = unsafe { version() };
         if version != CONTRACT_VERSION {
-            return Err(lib_err(format!("uniffi contract version {version}, this crate speaks {CONTRACT_VERSION}")));
+            return Err(lib_err(format!(
+                "uniffi contract version {version}, this crate speaks {CONTRACT_VERSION}"
+            )));
         }
         for (name, want) in CHECKSUMS {
             // SAFETY: uniffi checksum functions are `extern "C" fn() -> u16`.
@@ -134,7 +143,9 @@ impl NbisLibrary {
             // SAFETY: takes no argument and only returns a constant.
             let got = unsafe { f() };
             if got != want {
-                return Err(lib_err(format!("{name} is {got}, expected {want}: a different nbis interface")));
+                return Err(lib_err(format!(
+                    "{name} is {got}, expected {want}: a different nbis interface"
+                )));
             }
         }
 
@@ -164,11 +175,18 @@ impl NbisLibrary {
         settings.extend_from_slice(&[0, 0, 1, 0]);
         let settings = lower(api, &settings)?;
         // SAFETY: `settings` is a library-allocated buffer that the callee consumes; `status` outlives it.
-        let extractor = call(api, "new_nbis_extractor", |s| unsafe { (api.new_extractor)(settings, s) })?;
+        let extractor = call(api, "new_nbis_extractor", |s| unsafe {
+            (api.new_extractor)(settings, s)
+        })?;
         if extractor.is_null() {
             return Err(lib_err("new_nbis_extractor returned no object".into()));
         }
-        Ok(Self { api, extractor, path: path.to_path_buf(), _lib: lib })
+        Ok(Self {
+            api,
+            extractor,
+            path: path.to_path_buf(),
+            _lib: lib,
+        })
     }
 
     /// Where the library was loaded from.
@@ -191,17 +209,26 @@ impl NbisLibrary {
 
         // SAFETY: `self.extractor` is a live handle (freed only in Drop); clone adds the strong count
         // that the method call below consumes.
-        let receiver = call(api, "clone_nbisextractor", |s| unsafe { (api.clone_extractor)(self.extractor, s) })?;
+        let receiver = call(api, "clone_nbisextractor", |s| unsafe {
+            (api.clone_extractor)(self.extractor, s)
+        })?;
         // SAFETY: receiver is a fresh strong count, `arg` a library buffer; both are consumed by the callee.
-        let minutiae = call(api, "extract_minutiae", |s| unsafe { (api.extract_minutiae)(receiver, arg, s) })?;
+        let minutiae = call(api, "extract_minutiae", |s| unsafe {
+            (api.extract_minutiae)(receiver, arg, s)
+        })?;
         if minutiae.is_null() {
-            return Err(FingerError::Nbis { call: "extract_minutiae", reason: "returned no object".into() });
+            return Err(FingerError::Nbis {
+                call: "extract_minutiae",
+                reason: "returned no object".into(),
+            });
         }
         let quality = (|| {
             // SAFETY: `minutiae` is the live object we own; the clone is consumed by the method call.
             let receiver = call(api, "clone_minutiae", |s| unsafe { (api.clone_minutiae)(minutiae, s) })?;
             // SAFETY: consumes the clone; returns a buffer we own.
-            let buf = call(api, "minutiae_quality", |s| unsafe { (api.minutiae_quality)(receiver, s) })?;
+            let buf = call(api, "minutiae_quality", |s| unsafe {
+                (api.minutiae_quality)(receiver, s)
+            })?;
             decode_nfiq2(&take(api, buf))
         })();
         // SAFETY: releases the strong count that extract_minutiae handed us; not used afterwards.
@@ -218,7 +245,9 @@ impl Drop for NbisLibrary {
         let extractor = self.extractor;
         // SAFETY: the extractor handle is ours (one strong count from new_nbis_extractor), freed once here,
         // before `_lib` is unloaded.
-        if let Err(e) = call(api, "free_nbisextractor", |s| unsafe { (api.free_extractor)(extractor, s) }) {
+        if let Err(e) = call(api, "free_nbisextractor", |s| unsafe {
+            (api.free_extractor)(extractor, s)
+        }) {
             tracing::warn!("freeing the NBIS extractor: {e}");
         }
     }
@@ -226,7 +255,10 @@ impl Drop for NbisLibrary {
 
 /// Runs one library call with a fresh status and turns a non-zero status into an error.
 fn call<T>(api: Api, name: &'static str, f: impl FnOnce(Status) -> T) -> Result<T> {
-    let mut status = RustCallStatus { code: 0, error_buf: RustBuffer::EMPTY };
+    let mut status = RustCallStatus {
+        code: 0,
+        error_buf: RustBuffer::EMPTY,
+    };
     let out = f(&mut status);
     match status.code {
         0 => Ok(out),
@@ -245,11 +277,18 @@ fn call<T>(api: Api, name: &'static str, f: impl FnOnce(Status) -> T) -> Result<
 
 /// Copies bytes into a library-owned RustBuffer (to pass as an argument, which the callee consumes).
 fn lower(api: Api, bytes: &[u8]) -> Result<RustBuffer> {
-    let len = i32::try_from(bytes.len())
-        .map_err(|_| FingerError::Nbis { call: "rustbuffer_from_bytes", reason: "argument over 2 GiB".into() })?;
-    let foreign = ForeignBytes { len, data: bytes.as_ptr() };
+    let len = i32::try_from(bytes.len()).map_err(|_| FingerError::Nbis {
+        call: "rustbuffer_from_bytes",
+        reason: "argument over 2 GiB".into(),
+    })?;
+    let foreign = ForeignBytes {
+        len,
+        data: bytes.as_ptr(),
+    };
     // SAFETY: `foreign` points at `len` readable bytes that outlive the call, which copies them.
-    call(api, "rustbuffer_from_bytes", |s| unsafe { (api.rustbuffer_from_bytes)(foreign, s) })
+    call(api, "rustbuffer_from_bytes", |s| unsafe {
+        (api.rustbuffer_from_bytes)(foreign, s)
+    })
 }
 
 /// Copies a returned RustBuffer's contents out and frees it.
@@ -336,9 +375,16 @@ fn decode_nfiq2(bytes: &[u8]) -> Result<Nfiq2Raw> {
         if !r.bytes.is_empty() {
             return Err(format!("{} bytes left over", r.bytes.len()));
         }
-        Ok(Nfiq2Raw { score, actionable, features })
+        Ok(Nfiq2Raw {
+            score,
+            actionable,
+            features,
+        })
     })();
-    decoded.map_err(|reason| FingerError::Nbis { call: "minutiae_quality", reason: format!("result: {reason}") })
+    decoded.map_err(|reason| FingerError::Nbis {
+        call: "minutiae_quality",
+        reason: format!("result: {reason}"),
+    })
 }
 
 /// Decodes the library's `NbisError` (variant numbers from 1, as in the generated binding).
@@ -374,7 +420,14 @@ mod tests {
         b.extend_from_slice(&0.5f64.to_be_bytes());
         b.extend_from_slice(&0i32.to_be_bytes());
         let r = decode_nfiq2(&b).expect("valid");
-        assert_eq!(r, Nfiq2Raw { score: 57, actionable: vec![("abc".into(), 0.5)], features: vec![] });
+        assert_eq!(
+            r,
+            Nfiq2Raw {
+                score: 57,
+                actionable: vec![("abc".into(), 0.5)],
+                features: vec![]
+            }
+        );
         assert!(decode_nfiq2(&b[..b.len() - 1]).is_err());
         let mut huge = 1u32.to_be_bytes().to_vec();
         huge.extend_from_slice(&i32::MAX.to_be_bytes());

@@ -19,8 +19,12 @@ pub const FIXTURES_ENV: &str = "QAFILA_FIXTURES";
 pub const NFIQ2_PPI: u16 = 500;
 
 /// Places searched for `libnbis.so` after the configured ones.
-const STANDARD_PLACES: [&str; 4] =
-    ["/opt/qafila/lib/libnbis.so", "/usr/local/lib/libnbis.so", "/usr/lib/libnbis.so", "/usr/lib/x86_64-linux-gnu/libnbis.so"];
+const STANDARD_PLACES: [&str; 4] = [
+    "/opt/qafila/lib/libnbis.so",
+    "/usr/local/lib/libnbis.so",
+    "/usr/lib/libnbis.so",
+    "/usr/lib/x86_64-linux-gnu/libnbis.so",
+];
 
 /// The fixtures directory: `$QAFILA_FIXTURES`, else `<workspace root>/.fixtures`.
 pub fn fixtures_dir() -> PathBuf {
@@ -106,7 +110,10 @@ impl Quality {
             match NbisLibrary::open(&path) {
                 Ok(nbis) => {
                     tracing::info!("NFIQ 2 from {}", path.display());
-                    return Self { nbis: Some(nbis), unavailable: None };
+                    return Self {
+                        nbis: Some(nbis),
+                        unavailable: None,
+                    };
                 }
                 Err(e) => {
                     tracing::warn!("{e}");
@@ -116,7 +123,10 @@ impl Quality {
         }
         let why = format!("NIST's NFIQ 2 library is not available ({})", reasons.join("; "));
         tracing::warn!("{why}: quality scores are the fallback estimate, not NFIQ 2");
-        Self { nbis: None, unavailable: Some(why) }
+        Self {
+            nbis: None,
+            unavailable: Some(why),
+        }
     }
 
     /// [`Quality::open`] with the default search (environment, fixtures, standard places).
@@ -126,7 +136,11 @@ impl Quality {
 
     /// The engine [`Quality::nfiq2`] will use.
     pub fn engine(&self) -> QualityEngine {
-        if self.nbis.is_some() { QualityEngine::Nfiq2 } else { QualityEngine::Fallback }
+        if self.nbis.is_some() {
+            QualityEngine::Nfiq2
+        } else {
+            QualityEngine::Fallback
+        }
     }
 
     /// Where NIST's library was loaded from, if it was.
@@ -160,7 +174,14 @@ impl Quality {
 
     /// The fallback estimate alone (not NFIQ 2), whatever is loaded.
     pub fn fallback(image: &GrayImage) -> QualityScore {
-        let (score, FallbackMeasures { coherence, contrast, area_sq_in }) = fallback::score(image, NFIQ2_PPI);
+        let (
+            score,
+            FallbackMeasures {
+                coherence,
+                contrast,
+                area_sq_in,
+            },
+        ) = fallback::score(image, NFIQ2_PPI);
         QualityScore {
             score,
             engine: QualityEngine::Fallback,

@@ -154,17 +154,31 @@ impl Template {
             return bad("quality", format!("{quality} is above 100"));
         }
         if minutiae.len() > MAX_MINUTIAE {
-            return bad("minutiae", format!("{} minutiae, a view holds at most {MAX_MINUTIAE}", minutiae.len()));
+            return bad(
+                "minutiae",
+                format!("{} minutiae, a view holds at most {MAX_MINUTIAE}", minutiae.len()),
+            );
         }
         for (i, m) in minutiae.iter().enumerate() {
             if m.x > MAX_COORDINATE || m.y > MAX_COORDINATE {
-                return bad("minutiae", format!("#{i} at ({}, {}) beyond ISO's 14-bit coordinates", m.x, m.y));
+                return bad(
+                    "minutiae",
+                    format!("#{i} at ({}, {}) beyond ISO's 14-bit coordinates", m.x, m.y),
+                );
             }
             if m.quality > 100 {
                 return bad("minutiae", format!("#{i} has quality {} above 100", m.quality));
             }
         }
-        Ok(Self { width, height, ppcm, finger, impression, quality, minutiae })
+        Ok(Self {
+            width,
+            height,
+            ppcm,
+            finger,
+            impression,
+            quality,
+            minutiae,
+        })
     }
 
     /// The same template labelled with a finger position.
@@ -239,12 +253,24 @@ impl Template {
 
 /// Extracts the minutiae of an impression scanned at `ppi` (500 for the van's scanners).
 pub fn extract(image: &GrayImage, ppi: u16) -> Result<Template> {
-    let too_big = |field, side: usize| FingerError::Image { field, reason: format!("{side} pixels exceed 16383") };
-    let width = u16::try_from(image.width()).ok().filter(|w| *w <= MAX_COORDINATE).ok_or(too_big("width", image.width()))?;
-    let height =
-        u16::try_from(image.height()).ok().filter(|h| *h <= MAX_COORDINATE).ok_or(too_big("height", image.height()))?;
-    let gray = fprint_mindtct::GrayImage::new(image.pixels(), image.width(), image.height(), ppi)
-        .map_err(|e| FingerError::Image { field: "size", reason: e.to_string() })?;
+    let too_big = |field, side: usize| FingerError::Image {
+        field,
+        reason: format!("{side} pixels exceed 16383"),
+    };
+    let width = u16::try_from(image.width())
+        .ok()
+        .filter(|w| *w <= MAX_COORDINATE)
+        .ok_or(too_big("width", image.width()))?;
+    let height = u16::try_from(image.height())
+        .ok()
+        .filter(|h| *h <= MAX_COORDINATE)
+        .ok_or(too_big("height", image.height()))?;
+    let gray = fprint_mindtct::GrayImage::new(image.pixels(), image.width(), image.height(), ppi).map_err(|e| {
+        FingerError::Image {
+            field: "size",
+            reason: e.to_string(),
+        }
+    })?;
     let mut minutiae: Vec<Minutia> = fprint_mindtct::detect_minutiae(gray)
         .into_iter()
         .map(|m| Minutia {
@@ -283,7 +309,13 @@ mod tests {
         // lfs2nist: theta = (270 - sround(direction * 11.25)) mod 360, directions 0..32.
         for direction in 0..32 {
             let theta = (270 - sround(f64::from(direction) * 11.25)).rem_euclid(360);
-            let m = Minutia { x: 0, y: 0, angle: Minutia::angle_from_degrees(theta), quality: 0, kind: MinutiaKind::Other };
+            let m = Minutia {
+                x: 0,
+                y: 0,
+                angle: Minutia::angle_from_degrees(theta),
+                quality: 0,
+                kind: MinutiaKind::Other,
+            };
             assert_eq!(m.angle_degrees(), theta, "direction {direction}");
         }
     }
@@ -291,7 +323,13 @@ mod tests {
     #[test]
     fn every_iso_angle_survives_degrees() {
         for angle in 0..=255u8 {
-            let m = Minutia { x: 0, y: 0, angle, quality: 0, kind: MinutiaKind::Other };
+            let m = Minutia {
+                x: 0,
+                y: 0,
+                angle,
+                quality: 0,
+                kind: MinutiaKind::Other,
+            };
             assert_eq!(Minutia::angle_from_degrees(m.angle_degrees()), angle);
         }
     }
@@ -306,7 +344,13 @@ mod tests {
 
     #[test]
     fn rejects_what_iso_cannot_hold() {
-        let m = Minutia { x: MAX_COORDINATE + 1, y: 0, angle: 0, quality: 0, kind: MinutiaKind::Other };
+        let m = Minutia {
+            x: MAX_COORDINATE + 1,
+            y: 0,
+            angle: 0,
+            quality: 0,
+            kind: MinutiaKind::Other,
+        };
         assert!(Template::new(10, 10, 197, Finger::Unknown, 0, 0, vec![m]).is_err());
         assert!(Template::new(10, 10, 197, Finger::Unknown, 16, 0, vec![]).is_err());
         assert!(Template::new(10, 10, 197, Finger::Unknown, 0, 101, vec![]).is_err());
