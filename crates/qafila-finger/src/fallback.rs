@@ -14,7 +14,7 @@ const FULL_AREA_SQ_IN: f64 = 0.25;
 const FULL_CONTRAST_STD: f64 = 45.0;
 /// Mean coherence of noise, and of clear ridges: the score's range is stretched between them.
 const NOISE_COHERENCE: f64 = 0.2;
-const CLEAR_COHERENCE: f64 = 0.7;
+const CLEAR_COHERENCE: f64 = 0.85;
 
 /// What the fallback measured, so the UI can say which part is weak.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -79,7 +79,7 @@ fn fallback_engine_when_the_library_path_is_absent() {
         assert!(note.contains("not NFIQ 2") && note.contains("not available"), "{note}");
         assert!(score.actionable.is_empty());
         assert!(
-            (40..=100).contains(&score.score),
+            (30..=100).contains(&score.score),
             "{name}: a real print scored {}",
             score.score
         );
