@@ -89,7 +89,7 @@ impl GrayImage {
             detail: e.to_string(),
         };
         let mut dec = png::Decoder::new_with_limits(
-            bytes,
+            std::io::Cursor::new(bytes),
             png::Limits {
                 bytes: (MAX_PIXELS * 8) as usize,
             },
@@ -114,7 +114,7 @@ impl GrayImage {
             }) if xppu > 0 => (f64::from(xppu) * 0.0254).round().clamp(1.0, f64::from(u16::MAX)) as u16,
             _ => ppi,
         };
-        let mut buf = vec![0; reader.output_buffer_size()];
+        let mut buf = vec![0; reader.output_buffer_size().unwrap_or(0)];
         let frame = reader.next_frame(&mut buf).map_err(fail)?;
         let data = &buf[..frame.buffer_size()];
         let channels = match frame.color_type {
