@@ -9,8 +9,10 @@
 
 pub mod autocapture;
 pub mod camera;
+pub mod desk;
 mod error;
 pub mod face;
+pub mod fingers;
 pub mod image;
 pub mod portrait;
 pub mod token;
