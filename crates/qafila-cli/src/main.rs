@@ -1,5 +1,6 @@
 //! `qafila`: the van's command line. Every capability of the van engine, scriptable and headless.
 
+mod capture;
 mod input;
 
 use std::io::Write;
@@ -43,6 +44,15 @@ enum Command {
     /// Manage the operators who can unlock this van.
     #[command(subcommand)]
     Operator(OperatorCmd),
+    /// Portrait quality checks, auto-capture and the token portrait.
+    #[command(subcommand)]
+    Portrait(capture::PortraitCmd),
+    /// Fingerprint quality (NFIQ 2), WSQ and ten-print capture.
+    #[command(subcommand)]
+    Finger(capture::FingerCmd),
+    /// Fingerprint scanners: the SBI simulator, discovery.
+    #[command(subcommand)]
+    Scanner(capture::ScannerCmd),
     /// Enroll an applicant from a JSON file; `"blob": "@file"` fields name files beside it.
     Enroll {
         #[command(flatten)]
@@ -305,6 +315,9 @@ fn print_summaries(list: &[Summary], json: bool) -> Result<()> {
 fn run(cli: Cli) -> Result<ExitCode> {
     let json = cli.json;
     match cli.command {
+        Command::Portrait(cmd) => capture::portrait(cmd)?,
+        Command::Finger(cmd) => capture::finger(cmd)?,
+        Command::Scanner(cmd) => capture::scanner(cmd)?,
         Command::Van(VanCmd::Init {
             van_id,
             login,

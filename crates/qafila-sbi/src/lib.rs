@@ -36,6 +36,7 @@ pub mod jws;
 pub mod protocol;
 mod rng;
 mod scanner;
+pub mod sim_args;
 pub mod simulator;
 pub mod synth;
 mod transport;
