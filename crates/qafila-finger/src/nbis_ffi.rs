@@ -19,6 +19,11 @@
 //! NFIQ 2 is reached through `NbisExtractor` with `compute_nfiq2 = true`: `extract_minutiae(png bytes)`
 //! runs NIST's mindtct and NFIQ 2.3, and `Minutiae::quality()` returns `Nfiq2Result { score: u32,
 //! actionable: Vec<Nfiq2Value>, features: Vec<Nfiq2Value> }` with `Nfiq2Value { name: String, value: f64 }`.
+//! The same `Minutiae` object also holds the minutiae that call found: `Minutiae::get()` returns a
+//! sequence of `Minutia` objects (each an owned `Arc` pointer, serialized as a u64), read one by one with
+//! `x() -> i32`, `y() -> i32`, `angle() -> f64` (degrees), `reliability() -> f64` (0–1) and
+//! `kind() -> MinutiaKind` (enum: 1 ridge ending, 2 bifurcation). Reading them costs microseconds, where
+//! running mindtct again would cost tens of milliseconds.
 #![deny(unsafe_op_in_unsafe_fn)]
 
 use std::ffi::c_void;
@@ -32,10 +37,16 @@ use crate::error::{FingerError, Result};
 const CONTRACT_VERSION: u32 = 29;
 
 /// API checksums of the functions we call, as the wheel's generated binding checks them.
-const CHECKSUMS: [(&str, u16); 3] = [
+const CHECKSUMS: [(&str, u16); 9] = [
     ("uniffi_nbis_checksum_func_new_nbis_extractor", 35866),
     ("uniffi_nbis_checksum_method_nbisextractor_extract_minutiae", 45214),
     ("uniffi_nbis_checksum_method_minutiae_quality", 63465),
+    ("uniffi_nbis_checksum_method_minutiae_get", 15862),
+    ("uniffi_nbis_checksum_method_minutia_x", 62575),
+    ("uniffi_nbis_checksum_method_minutia_y", 50671),
+    ("uniffi_nbis_checksum_method_minutia_angle", 52761),
+    ("uniffi_nbis_checksum_method_minutia_reliability", 21196),
+    ("uniffi_nbis_checksum_method_minutia_kind", 40353),
 ];
 
 #[repr(C)]
@@ -81,6 +92,14 @@ struct Api {
     clone_minutiae: unsafe extern "C" fn(Handle, Status) -> Handle,
     free_minutiae: unsafe extern "C" fn(Handle, Status),
     minutiae_quality: unsafe extern "C" fn(Handle, Status) -> RustBuffer,
+    minutiae_get: unsafe extern "C" fn(Handle, Status) -> RustBuffer,
+    clone_minutia: unsafe extern "C" fn(Handle, Status) -> Handle,
+    free_minutia: unsafe extern "C" fn(Handle, Status),
+    minutia_x: unsafe extern "C" fn(Handle, Status) -> i32,
+    minutia_y: unsafe extern "C" fn(Handle, Status) -> i32,
+    minutia_angle: unsafe extern "C" fn(Handle, Status) -> f64,
+    minutia_reliability: unsafe extern "C" fn(Handle, Status) -> f64,
+    minutia_kind: unsafe extern "C" fn(Handle, Status) -> RustBuffer,
 }
 
 /// NIST's NFIQ 2 result, decoded.
@@ -92,6 +111,30 @@ pub(crate) struct Nfiq2Raw {
     pub actionable: Vec<(String, f64)>,
     /// The quality features the score was computed from.
     pub features: Vec<(String, f64)>,
+}
+
+/// One minutia as NIST's library reports it, not yet in the crate's conventions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct NbisMinutia {
+    /// Column from the left, in pixels.
+    pub x: i32,
+    /// Row from the top, in pixels.
+    pub y: i32,
+    /// Direction in degrees, 0–360, counter-clockwise from the x axis (opposite to mindtct's `xyt`).
+    pub angle: f64,
+    /// MINDTCT's reliability, 0–1.
+    pub reliability: f64,
+    /// 1 ridge ending, 2 bifurcation (the uniffi enum variant), anything else unknown.
+    pub kind: i32,
+}
+
+/// What one `extract_minutiae` call gives: NFIQ 2 and the minutiae NIST's mindtct found on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NbisAnalysis {
+    /// NFIQ 2.
+    pub nfiq2: Nfiq2Raw,
+    /// The minutiae, in the library's order (at most the 150 bozorth3 reads).
+    pub minutiae: Vec<NbisMinutia>,
 }
 
 /// A loaded `libnbis.so` with one NFIQ 2 extractor ready.
@@ -166,6 +209,14 @@ impl NbisLibrary {
             clone_minutiae: sym!("uniffi_nbis_fn_clone_minutiae"),
             free_minutiae: sym!("uniffi_nbis_fn_free_minutiae"),
             minutiae_quality: sym!("uniffi_nbis_fn_method_minutiae_quality"),
+            minutiae_get: sym!("uniffi_nbis_fn_method_minutiae_get"),
+            clone_minutia: sym!("uniffi_nbis_fn_clone_minutia"),
+            free_minutia: sym!("uniffi_nbis_fn_free_minutia"),
+            minutia_x: sym!("uniffi_nbis_fn_method_minutia_x"),
+            minutia_y: sym!("uniffi_nbis_fn_method_minutia_y"),
+            minutia_angle: sym!("uniffi_nbis_fn_method_minutia_angle"),
+            minutia_reliability: sym!("uniffi_nbis_fn_method_minutia_reliability"),
+            minutia_kind: sym!("uniffi_nbis_fn_method_minutia_kind"),
         };
 
         // NbisExtractorSettings { min_quality: f64, get_center: bool, check_fingerprint: bool,
@@ -196,6 +247,22 @@ impl NbisLibrary {
 
     /// NIST's NFIQ 2 of a 500 ppi image given as PNG bytes.
     pub fn nfiq2(&self, png: &[u8]) -> Result<Nfiq2Raw> {
+        self.with_minutiae(png, |minutiae| self.quality_of(minutiae))
+    }
+
+    /// NFIQ 2 and the minutiae of a 500 ppi image given as PNG bytes, from one `extract_minutiae` call.
+    pub fn analyse(&self, png: &[u8]) -> Result<NbisAnalysis> {
+        self.with_minutiae(png, |minutiae| {
+            Ok(NbisAnalysis {
+                nfiq2: self.quality_of(minutiae)?,
+                minutiae: self.minutiae_of(minutiae)?,
+            })
+        })
+    }
+
+    /// Runs `extract_minutiae` on the PNG, hands the resulting object to `read`, then frees it (also when
+    /// `read` fails, so an error never leaks the library's object).
+    fn with_minutiae<T>(&self, png: &[u8], read: impl FnOnce(Handle) -> Result<T>) -> Result<T> {
         let api = self.api;
         // `Vec<u8>` argument: serialized as i32 length + bytes inside the RustBuffer.
         let len = i32::try_from(png.len()).map_err(|_| FingerError::Image {
@@ -222,20 +289,96 @@ impl NbisLibrary {
                 reason: "returned no object".into(),
             });
         }
-        let quality = (|| {
-            // SAFETY: `minutiae` is the live object we own; the clone is consumed by the method call.
-            let receiver = call(api, "clone_minutiae", |s| unsafe { (api.clone_minutiae)(minutiae, s) })?;
-            // SAFETY: consumes the clone; returns a buffer we own.
-            let buf = call(api, "minutiae_quality", |s| unsafe {
-                (api.minutiae_quality)(receiver, s)
-            })?;
-            decode_nfiq2(&take(api, buf))
-        })();
+        let out = read(minutiae);
         // SAFETY: releases the strong count that extract_minutiae handed us; not used afterwards.
         let freed = call(api, "free_minutiae", |s| unsafe { (api.free_minutiae)(minutiae, s) });
-        let quality = quality?;
+        let out = out?;
         freed?;
-        Ok(quality)
+        Ok(out)
+    }
+
+    /// `Minutiae::quality()`: the NFIQ 2 result held by a live `Minutiae` object.
+    fn quality_of(&self, minutiae: Handle) -> Result<Nfiq2Raw> {
+        let api = self.api;
+        // SAFETY: `minutiae` is a live object owned by the caller; the clone is consumed by the method call.
+        let receiver = call(api, "clone_minutiae", |s| unsafe { (api.clone_minutiae)(minutiae, s) })?;
+        // SAFETY: consumes the clone; returns a buffer we own.
+        let buf = call(api, "minutiae_quality", |s| unsafe {
+            (api.minutiae_quality)(receiver, s)
+        })?;
+        decode_nfiq2(&take(api, buf))
+    }
+
+    /// `Minutiae::get()` read out field by field: the minutiae held by a live `Minutiae` object.
+    fn minutiae_of(&self, minutiae: Handle) -> Result<Vec<NbisMinutia>> {
+        let api = self.api;
+        // SAFETY: `minutiae` is a live object owned by the caller; the clone is consumed by the method call.
+        let receiver = call(api, "clone_minutiae", |s| unsafe { (api.clone_minutiae)(minutiae, s) })?;
+        // SAFETY: consumes the clone; returns a buffer we own.
+        let buf = call(api, "minutiae_get", |s| unsafe { (api.minutiae_get)(receiver, s) })?;
+        // Every pointer in the sequence is one strong count we now own: decode them all before reading
+        // any, so that each is freed below whatever happens.
+        let handles = decode_handles(&take(api, buf))?;
+        let mut out = Vec::with_capacity(handles.len());
+        let mut failure = None;
+        for &handle in &handles {
+            if failure.is_none() {
+                match self.read_minutia(handle) {
+                    Ok(m) => out.push(m),
+                    Err(e) => failure = Some(e),
+                }
+            }
+            // SAFETY: the handle came out of minutiae_get (one strong count, ours) and is freed once here.
+            if let Err(e) = call(api, "free_minutia", |s| unsafe { (api.free_minutia)(handle, s) }) {
+                failure.get_or_insert(e);
+            }
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }
+
+    /// Reads one live `Minutia` object (the caller keeps and frees its own count).
+    fn read_minutia(&self, handle: Handle) -> Result<NbisMinutia> {
+        let api = self.api;
+        // Each method consumes a strong count of its receiver: clone one per call.
+        let clone = |name| {
+            // SAFETY: `handle` is live (the caller frees it only after this function returns).
+            call(api, name, |s| unsafe { (api.clone_minutia)(handle, s) })
+        };
+        let receiver = clone("clone_minutia")?;
+        // SAFETY: consumes the fresh clone; returns a plain i32.
+        let x = call(api, "minutia_x", |s| unsafe { (api.minutia_x)(receiver, s) })?;
+        let receiver = clone("clone_minutia")?;
+        // SAFETY: as above.
+        let y = call(api, "minutia_y", |s| unsafe { (api.minutia_y)(receiver, s) })?;
+        let receiver = clone("clone_minutia")?;
+        // SAFETY: consumes the fresh clone; returns a plain f64.
+        let angle = call(api, "minutia_angle", |s| unsafe { (api.minutia_angle)(receiver, s) })?;
+        let receiver = clone("clone_minutia")?;
+        // SAFETY: as above.
+        let reliability = call(api, "minutia_reliability", |s| unsafe {
+            (api.minutia_reliability)(receiver, s)
+        })?;
+        let receiver = clone("clone_minutia")?;
+        // SAFETY: consumes the fresh clone; returns a buffer we own (the enum, serialized).
+        let kind = call(api, "minutia_kind", |s| unsafe { (api.minutia_kind)(receiver, s) })?;
+        let kind = Reader {
+            bytes: &take(api, kind),
+        }
+        .i32()
+        .map_err(|reason| FingerError::Nbis {
+            call: "minutia_kind",
+            reason: format!("result: {reason}"),
+        })?;
+        Ok(NbisMinutia {
+            x,
+            y,
+            angle,
+            reliability,
+            kind,
+        })
     }
 }
 
@@ -387,6 +530,36 @@ fn decode_nfiq2(bytes: &[u8]) -> Result<Nfiq2Raw> {
     })
 }
 
+/// Decodes `Vec<Minutia>`: an i32 count, then each object as a u64 pointer (never null). A malformed
+/// sequence is refused whole: pointers read from it cannot be trusted enough to free, so they leak.
+fn decode_handles(bytes: &[u8]) -> Result<Vec<Handle>> {
+    let mut r = Reader { bytes };
+    let decoded = (|| {
+        let n = r.len()?;
+        if n > r.bytes.len() / 8 {
+            return Err(format!("sequence of {n} objects in {} bytes", r.bytes.len()));
+        }
+        let handles = (0..n)
+            .map(|i| match u64::from_be_bytes(r.array()?) {
+                0 => Err(format!("object #{i} is a null pointer")),
+                // uniffi lowers an object as its Arc pointer widened to u64 (the library exposed its
+                // provenance); on this 64-bit target the conversion back is exact.
+                p => usize::try_from(p)
+                    .map(std::ptr::with_exposed_provenance::<c_void>)
+                    .map_err(|_| format!("object #{i} pointer {p:#x} does not fit this target")),
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        if !r.bytes.is_empty() {
+            return Err(format!("{} bytes left over", r.bytes.len()));
+        }
+        Ok(handles)
+    })();
+    decoded.map_err(|reason| FingerError::Nbis {
+        call: "minutiae_get",
+        reason: format!("result: {reason}"),
+    })
+}
+
 /// Decodes the library's `NbisError` (variant numbers from 1, as in the generated binding).
 fn decode_nbis_error(bytes: &[u8]) -> String {
     let mut r = Reader { bytes };
@@ -432,6 +605,26 @@ mod tests {
         let mut huge = 1u32.to_be_bytes().to_vec();
         huge.extend_from_slice(&i32::MAX.to_be_bytes());
         assert!(decode_nfiq2(&huge).is_err());
+    }
+
+    #[test]
+    fn decodes_minutia_handles() {
+        let mut b = 2i32.to_be_bytes().to_vec();
+        b.extend_from_slice(&0x1000u64.to_be_bytes());
+        b.extend_from_slice(&0x2000u64.to_be_bytes());
+        let handles = decode_handles(&b).expect("valid");
+        assert_eq!(handles.iter().map(|h| h.addr()).collect::<Vec<_>>(), [0x1000, 0x2000]);
+        assert!(decode_handles(&b[..b.len() - 1]).is_err(), "truncated");
+        let mut extra = b.clone();
+        extra.push(0);
+        assert!(decode_handles(&extra).is_err(), "left over");
+        let mut null = 1i32.to_be_bytes().to_vec();
+        null.extend_from_slice(&0u64.to_be_bytes());
+        assert!(decode_handles(&null).is_err(), "null object");
+        assert!(
+            decode_handles(&i32::MAX.to_be_bytes()).is_err(),
+            "count beyond the buffer"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::fallback::{self, FallbackMeasures};
 use crate::image::GrayImage;
 use crate::nbis_ffi::NbisLibrary;
+use crate::template::{self, Template};
 
 /// Environment variable naming `libnbis.so` (overrides the search, not an explicit config path).
 pub const NBIS_LIB_ENV: &str = "QAFILA_NBIS_LIB";
@@ -64,6 +65,16 @@ pub struct QualityScore {
     pub actionable: Vec<(String, f64)>,
     /// Why the fallback was used, or the fallback's measures; `None` for NFIQ 2.
     pub note: Option<String>,
+}
+
+/// Quality and minutiae of one impression, from [`Quality::analyse`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// NFIQ 2, or the labelled fallback estimate when NIST's library is absent.
+    pub quality: QualityScore,
+    /// The minutiae, best first; its finger quality is the NFIQ 2 score (0, "not computed", for the
+    /// fallback, so an ISO record never carries an estimate as a standard quality).
+    pub template: Template,
 }
 
 /// Where to find NIST's library.
@@ -169,6 +180,32 @@ impl Quality {
             engine: QualityEngine::Nfiq2,
             actionable: raw.actionable,
             note: None,
+        })
+    }
+
+    /// NFIQ 2 and the minutiae template of a 500 ppi impression in one pass: with NIST's library, both
+    /// come from its single `extract_minutiae` call (which runs NIST's mindtct before NFIQ 2 anyway);
+    /// without it, the fallback estimate and [`template::extract`]. Either way the template is in
+    /// [`template::extract`]'s conventions and compares with templates made by it. The library keeps at
+    /// most the 150 minutiae bozorth3 reads (`extract` keeps up to 255). An error means NIST's library
+    /// failed on this image: the caller may still use [`Quality::fallback`] and [`template::extract`].
+    pub fn analyse(&self, image: &GrayImage) -> Result<Analysis> {
+        let Some(nbis) = &self.nbis else {
+            return Ok(Analysis {
+                quality: self.nfiq2(image)?,
+                template: template::extract(image, NFIQ2_PPI)?,
+            });
+        };
+        let raw = nbis.analyse(&image.to_png()?)?;
+        let score = raw.nfiq2.score.min(100) as u8;
+        Ok(Analysis {
+            template: template::from_nbis(image, NFIQ2_PPI, &raw.minutiae)?.with_quality(score),
+            quality: QualityScore {
+                score,
+                engine: QualityEngine::Nfiq2,
+                actionable: raw.nfiq2.actionable,
+                note: None,
+            },
         })
     }
 

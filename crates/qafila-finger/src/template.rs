@@ -1,5 +1,6 @@
-//! Minutiae templates: extraction with MINDTCT (`fprint-mindtct`, a pure-Rust port of NIST's), and
-//! comparison with BOZORTH3 (`fprint-bozorth3`).
+//! Minutiae templates: extraction with MINDTCT (`fprint-mindtct`, a pure-Rust port of NIST's, or NIST's
+//! own through `libnbis.so` in [`crate::Quality::analyse`]), and comparison with BOZORTH3
+//! (`fprint-bozorth3`).
 //!
 //! A template holds what an ISO/IEC 19794-2:2005 finger view holds, in that format's conventions:
 //! origin top-left with y downwards, angles in units of 360/256 degrees counter-clockwise from the
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{FingerError, Result};
 use crate::image::GrayImage;
+use crate::nbis_ffi::NbisMinutia;
 
 /// Bozorth3 score at and above which two impressions are taken to be the same finger. NIST's NBIS
 /// guide gives 40 as the usual threshold: impostor scores rarely exceed it while mated pairs of usable
@@ -84,7 +86,8 @@ impl Finger {
 /// Kind of minutia, as ISO codes it in two bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MinutiaKind {
-    /// Not told (MINDTCT's port does not expose the kind, so extracted minutiae are this).
+    /// Not told (MINDTCT's port does not expose the kind, so [`extract`]ed minutiae are this; NIST's
+    /// library, through [`crate::Quality::analyse`], tells the kind).
     Other,
     /// A ridge ending.
     RidgeEnding,
@@ -253,6 +256,71 @@ impl Template {
 
 /// Extracts the minutiae of an impression scanned at `ppi` (500 for the van's scanners).
 pub fn extract(image: &GrayImage, ppi: u16) -> Result<Template> {
+    let (width, height) = iso_size(image)?;
+    let gray = fprint_mindtct::GrayImage::new(image.pixels(), image.width(), image.height(), ppi).map_err(|e| {
+        FingerError::Image {
+            field: "size",
+            reason: e.to_string(),
+        }
+    })?;
+    let minutiae: Vec<Minutia> = fprint_mindtct::detect_minutiae(gray)
+        .into_iter()
+        .map(|m| Minutia {
+            x: m.x.clamp(0, i32::from(width) - 1) as u16,
+            // MINDTCT reports y = height - row (1..=height); ISO counts rows from the top.
+            y: (i32::from(height) - m.y).clamp(0, i32::from(height) - 1) as u16,
+            angle: Minutia::angle_from_degrees(m.theta),
+            quality: m.quality.clamp(0, 100) as u8,
+            kind: MinutiaKind::Other,
+        })
+        .collect();
+    finish(width, height, ppi, minutiae)
+}
+
+/// The template of the minutiae NIST's library found (in its `extract_minutiae` call, the one that also
+/// gives NFIQ 2), in the conventions [`extract`] uses, so templates from either path compare alike.
+pub(crate) fn from_nbis(image: &GrayImage, ppi: u16, found: &[NbisMinutia]) -> Result<Template> {
+    let (width, height) = iso_size(image)?;
+    let minutiae = found
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let bad = |what: &str, value: f64| FingerError::Template {
+                field: "minutiae",
+                reason: format!("NBIS minutia #{i} has {what} {value}"),
+            };
+            if !m.angle.is_finite() {
+                return Err(bad("angle", m.angle));
+            }
+            if !(0.0..=1.0).contains(&m.reliability) {
+                return Err(bad("reliability (not within 0–1)", m.reliability));
+            }
+            // The library's angle points the opposite way to mindtct's `xyt` theta (measured on real
+            // prints: every minutia both find is 180° ± 0.5° apart), and templates must not depend on
+            // which path made them: turn it round, then to ISO units.
+            let degrees = (m.angle + 180.0).rem_euclid(360.0);
+            let angle = ((degrees * 256.0 / 360.0).round() as u32 % 256) as u8;
+            Ok(Minutia {
+                // The library already counts rows from the top, as ISO does.
+                x: m.x.clamp(0, i32::from(width) - 1) as u16,
+                y: m.y.clamp(0, i32::from(height) - 1) as u16,
+                angle,
+                // mindtct's own rule for its xyt quality (lfs2nist: sround(reliability * 100)); the
+                // value is within 0–100 by the check above.
+                quality: (m.reliability * 100.0).round() as u8,
+                kind: match m.kind {
+                    1 => MinutiaKind::RidgeEnding,
+                    2 => MinutiaKind::Bifurcation,
+                    _ => MinutiaKind::Other,
+                },
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    finish(width, height, ppi, minutiae)
+}
+
+/// The image size as ISO's 14-bit fields hold it.
+fn iso_size(image: &GrayImage) -> Result<(u16, u16)> {
     let too_big = |field, side: usize| FingerError::Image {
         field,
         reason: format!("{side} pixels exceed 16383"),
@@ -265,24 +333,13 @@ pub fn extract(image: &GrayImage, ppi: u16) -> Result<Template> {
         .ok()
         .filter(|h| *h <= MAX_COORDINATE)
         .ok_or(too_big("height", image.height()))?;
-    let gray = fprint_mindtct::GrayImage::new(image.pixels(), image.width(), image.height(), ppi).map_err(|e| {
-        FingerError::Image {
-            field: "size",
-            reason: e.to_string(),
-        }
-    })?;
-    let mut minutiae: Vec<Minutia> = fprint_mindtct::detect_minutiae(gray)
-        .into_iter()
-        .map(|m| Minutia {
-            x: m.x.clamp(0, i32::from(width) - 1) as u16,
-            // MINDTCT reports y = height - row (1..=height); ISO counts rows from the top.
-            y: (i32::from(height) - m.y).clamp(0, i32::from(height) - 1) as u16,
-            angle: Minutia::angle_from_degrees(m.theta),
-            quality: m.quality.clamp(0, 100) as u8,
-            kind: MinutiaKind::Other,
-        })
-        .collect();
-    // Best first: bozorth3 reads only the first 150, and the ISO view holds 255.
+    Ok((width, height))
+}
+
+/// Orders extracted minutiae best first and builds the template.
+fn finish(width: u16, height: u16, ppi: u16, mut minutiae: Vec<Minutia>) -> Result<Template> {
+    // Best first: bozorth3 reads only the first 150, and the ISO view holds 255. Stable, so ties stay in
+    // mindtct's order (left to right, then top to bottom), which both paths share.
     minutiae.sort_by_key(|m| std::cmp::Reverse(m.quality));
     minutiae.truncate(MAX_MINUTIAE);
     let ppcm = ((u32::from(ppi) * 100 + 127) / 254) as u16;
@@ -332,6 +389,47 @@ mod tests {
             };
             assert_eq!(Minutia::angle_from_degrees(m.angle_degrees()), angle);
         }
+    }
+
+    #[test]
+    fn library_minutiae_take_extracts_conventions() {
+        let image = GrayImage::new(100, 80, vec![255; 8000]).expect("valid");
+        let m = |angle, reliability, kind| NbisMinutia {
+            x: 10,
+            y: 20,
+            angle,
+            reliability,
+            kind,
+        };
+        let found = [
+            m(45.0, 0.139, 1),
+            m(213.75, 0.805, 2),
+            m(348.75, 0.5, 9),
+            NbisMinutia {
+                x: -3,
+                y: 500,
+                ..m(0.0, 1.0, 1)
+            },
+        ];
+        let t = from_nbis(&image, 500, &found).expect("valid");
+        let got: Vec<_> = t
+            .minutiae()
+            .iter()
+            .map(|m| (m.x, m.y, m.angle_degrees(), m.quality, m.kind))
+            .collect();
+        // Turned by 180° (mindtct's xyt direction), reliability to 0–100, best first, kept in the image.
+        assert_eq!(
+            got,
+            [
+                (0, 79, 180, 100, MinutiaKind::RidgeEnding),
+                (10, 20, 34, 81, MinutiaKind::Bifurcation),
+                (10, 20, 169, 50, MinutiaKind::Other),
+                (10, 20, 225, 14, MinutiaKind::RidgeEnding),
+            ]
+        );
+        assert!(from_nbis(&image, 500, &[m(f64::NAN, 0.5, 1)]).is_err());
+        assert!(from_nbis(&image, 500, &[m(0.0, 1.5, 1)]).is_err());
+        assert!(from_nbis(&image, 500, &[m(0.0, f64::NAN, 1)]).is_err());
     }
 
     #[test]
