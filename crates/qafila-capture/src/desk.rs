@@ -33,9 +33,16 @@ pub fn decoders_with_wsq() -> Decoders {
     d.register(
         Compression::WSQ,
         Arc::new(|rep: &Representation| {
-            let img = qafila_wsq::decode(&rep.data)
-                .map_err(|e| ImageError::Decode { format: "WSQ", detail: e.to_string() })?;
-            GrayImage::new(img.width as u32, img.height as u32, img.ppi.unwrap_or(rep.ppi), img.pixels)
+            let img = qafila_wsq::decode(&rep.data).map_err(|e| ImageError::Decode {
+                format: "WSQ",
+                detail: e.to_string(),
+            })?;
+            GrayImage::new(
+                img.width as u32,
+                img.height as u32,
+                img.ppi.unwrap_or(rep.ppi),
+                img.pixels,
+            )
         }),
     );
     d
@@ -54,13 +61,20 @@ impl FolderScanner {
     }
 
     fn file_for(&self, finger: Finger) -> Option<PathBuf> {
-        ["wsq", "png"].iter().map(|ext| self.dir.join(format!("{}.{ext}", finger.position()))).find(|p| p.exists())
+        ["wsq", "png"]
+            .iter()
+            .map(|ext| self.dir.join(format!("{}.{ext}", finger.position())))
+            .find(|p| p.exists())
     }
 }
 
 impl FingerprintScanner for FolderScanner {
     fn info(&self) -> Result<DeviceInfo, ScanError> {
-        let status = if self.dir.is_dir() { DeviceStatus::Ready } else { DeviceStatus::NotReady };
+        let status = if self.dir.is_dir() {
+            DeviceStatus::Ready
+        } else {
+            DeviceStatus::NotReady
+        };
         Ok(DeviceInfo {
             identity: identity(&self.dir),
             status,

@@ -25,7 +25,12 @@ pub struct FingerConfig {
 
 impl Default for FingerConfig {
     fn default() -> Self {
-        FingerConfig { threshold: 40, retries: 3, timeout: CaptureRequest::DEFAULT_TIMEOUT, wsq_bitrate: 0.75 }
+        FingerConfig {
+            threshold: 40,
+            retries: 3,
+            timeout: CaptureRequest::DEFAULT_TIMEOUT,
+            wsq_bitrate: 0.75,
+        }
     }
 }
 
@@ -135,7 +140,12 @@ pub fn capture_ten(
 ) -> Result<TenPrint> {
     let mut outcomes: Vec<FingerOutcome> = declared
         .iter()
-        .map(|d| FingerOutcome::Exception { finger: d.finger, kind: d.kind, reason: d.reason.clone(), best: None })
+        .map(|d| FingerOutcome::Exception {
+            finger: d.finger,
+            kind: d.kind,
+            reason: d.reason.clone(),
+            best: None,
+        })
         .collect();
     for slap in Slap::FOUR_FOUR_TWO {
         let absent: Vec<Finger> = declared.iter().map(|d| d.finger).filter(|f| f.slap() == slap).collect();
@@ -146,7 +156,10 @@ pub fn capture_ten(
             if pending.is_empty() {
                 break;
             }
-            progress(FingerEvent::Capturing { fingers: pending.iter().map(|f| f.position()).collect(), attempt });
+            progress(FingerEvent::Capturing {
+                fingers: pending.iter().map(|f| f.position()).collect(),
+                attempt,
+            });
             let request = CaptureRequest::fingers(&pending)
                 .with_exceptions(&absent)
                 .with_score(config.threshold)
@@ -164,7 +177,11 @@ pub fn capture_ten(
             for impression in impressions.into_iter().filter(|i| wanted.contains(&i.finger)) {
                 let captured = score(impression, quality, config, attempt)?;
                 let accepted = captured.quality >= config.threshold;
-                progress(FingerEvent::Scored { finger: captured.finger.position(), quality: captured.quality, accepted });
+                progress(FingerEvent::Scored {
+                    finger: captured.finger.position(),
+                    quality: captured.quality,
+                    accepted,
+                });
                 let finger = captured.finger;
                 match best.iter_mut().find(|(f, _)| *f == finger) {
                     Some((_, b)) if b.quality >= captured.quality => b.attempts = attempt,
@@ -180,21 +197,25 @@ pub fn capture_ten(
             if pending.contains(&finger) {
                 let reason = format!(
                     "quality {} below {} after {} attempts",
-                    captured.quality,
-                    config.threshold,
-                    captured.attempts
+                    captured.quality, config.threshold, captured.attempts
                 );
                 outcomes.push(exception(finger, reason, Some(captured)));
             } else {
                 outcomes.push(FingerOutcome::Captured(captured));
             }
         }
-        let unseen: Vec<Finger> =
-            pending.iter().copied().filter(|f| !outcomes.iter().any(|o| o.finger() == *f)).collect();
+        let unseen: Vec<Finger> = pending
+            .iter()
+            .copied()
+            .filter(|f| !outcomes.iter().any(|o| o.finger() == *f))
+            .collect();
         for finger in unseen {
             let reason = match &last_error {
                 Some(e) => format!("the scanner gave no image after {} attempts: {e}", config.retries + 1),
-                None => format!("the scanner returned no image of this finger in {} attempts", config.retries + 1),
+                None => format!(
+                    "the scanner returned no image of this finger in {} attempts",
+                    config.retries + 1
+                ),
             };
             outcomes.push(exception(finger, reason, None));
         }
@@ -213,7 +234,10 @@ pub fn capture_ten(
         }
         None => Vec::new(),
     };
-    Ok(TenPrint { fingers: outcomes, duplicates })
+    Ok(TenPrint {
+        fingers: outcomes,
+        duplicates,
+    })
 }
 
 fn exception(finger: Finger, reason: String, best: Option<CapturedFinger>) -> FingerOutcome {
@@ -228,18 +252,26 @@ fn exception(finger: Finger, reason: String, best: Option<CapturedFinger>) -> Fi
 /// Scores, compresses and templates one impression.
 pub fn score(impression: Impression, quality: &Quality, config: &FingerConfig, attempt: u8) -> Result<CapturedFinger> {
     let finger = impression.finger;
-    let what = |reason: String| CaptureError::BadImage { what: format!("finger {}", finger.position()), reason };
+    let what = |reason: String| CaptureError::BadImage {
+        what: format!("finger {}", finger.position()),
+        reason,
+    };
     let img = &impression.image;
     let (w, h) = (img.width as usize, img.height as usize);
     let gray = qafila_finger::GrayImage::new(w, h, img.pixels.clone()).map_err(|e| what(e.to_string()))?;
-    let q = quality.nfiq2(&gray).map_err(|e| what(e.to_string()))?;
+    // One pass of NIST's library gives both the NFIQ 2 score and the minutiae.
+    let analysis = quality.analyse(&gray).map_err(|e| what(e.to_string()))?;
+    let q = analysis.quality;
     let ppi = if img.ppi == 0 { 500 } else { img.ppi };
-    let template = qafila_finger::extract(&gray, ppi)
-        .map_err(|e| what(e.to_string()))?
-        .with_finger(qafila_finger::Finger::from_code(finger.position()).unwrap_or(qafila_finger::Finger::Unknown))
-        .with_quality(q.score);
+    let template = analysis
+        .template
+        .with_finger(qafila_finger::Finger::from_code(finger.position()).unwrap_or(qafila_finger::Finger::Unknown));
     let wsq = qafila_wsq::encode(
-        &qafila_wsq::GrayImage { width: w, height: h, pixels: img.pixels.clone() },
+        &qafila_wsq::GrayImage {
+            width: w,
+            height: h,
+            pixels: img.pixels.clone(),
+        },
         config.wsq_bitrate,
         ppi,
     )

@@ -103,11 +103,20 @@ fn print_report(report: &PortraitReport, json: bool) -> Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(report)?);
     } else {
-        println!("{} ({} face(s), detector {:?})", if report.ok { "PASS" } else { "FAIL" }, report.faces, report.detector);
+        println!(
+            "{} ({} face(s), detector {:?})",
+            if report.ok { "PASS" } else { "FAIL" },
+            report.faces,
+            report.detector
+        );
         for c in &report.checks {
             let value = c.value.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into());
             let reason = c.reason.map(|r| format!("  → {r:?}")).unwrap_or_default();
-            println!("  {:<4} {:<20} {value}{reason}", if c.ok { "ok" } else { "FAIL" }, format!("{:?}", c.id));
+            println!(
+                "  {:<4} {:<20} {value}{reason}",
+                if c.ok { "ok" } else { "FAIL" },
+                format!("{:?}", c.id)
+            );
         }
     }
     Ok(())
@@ -132,8 +141,16 @@ pub fn portrait(cmd: PortraitCmd) -> Result<()> {
         eprintln!("warning: libfacedetection not found (run scripts/fixtures); using the weaker Haar detector");
     }
     match cmd {
-        PortraitCmd::Check { image, json, token, max_bytes } => {
-            let cfg = TokenConfig { max_bytes, ..TokenConfig::default() };
+        PortraitCmd::Check {
+            image,
+            json,
+            token,
+            max_bytes,
+        } => {
+            let cfg = TokenConfig {
+                max_bytes,
+                ..TokenConfig::default()
+            };
             let (report, cut) = qafila_capture::check_image(&mut analyzer, &image, token.as_ref().map(|_| &cfg))?;
             print_report(&report, json)?;
             if let (Some(path), Some(t)) = (token, cut) {
@@ -141,10 +158,26 @@ pub fn portrait(cmd: PortraitCmd) -> Result<()> {
             }
             Ok(())
         }
-        PortraitCmd::Capture { camera, timeout, consecutive, token, accept_override, json } => {
+        PortraitCmd::Capture {
+            camera,
+            timeout,
+            consecutive,
+            token,
+            accept_override,
+            json,
+        } => {
             let source = Source::parse(&camera);
-            let cam = Camera::open(&source, Playback { real_time: true, looped: false })?;
-            let config = AutoCaptureConfig { consecutive, timeout: Duration::from_secs(timeout) };
+            let cam = Camera::open(
+                &source,
+                Playback {
+                    real_time: true,
+                    looped: false,
+                },
+            )?;
+            let config = AutoCaptureConfig {
+                consecutive,
+                timeout: Duration::from_secs(timeout),
+            };
             let mut last_reason = None;
             let progress = autocapture::run(&cam, &mut analyzer, config, |report, p| {
                 let reason = report.first_reason();
@@ -162,7 +195,9 @@ pub fn portrait(cmd: PortraitCmd) -> Result<()> {
                 Progress::TimedOut(Some(best)) if accept_override.is_some() => (best, accept_override),
                 Progress::TimedOut(Some(best)) => {
                     print_report(&best.report, json)?;
-                    bail!("no frame passed every check in {timeout} s; retake, or keep the best with --accept-override OPERATOR")
+                    bail!(
+                        "no frame passed every check in {timeout} s; retake, or keep the best with --accept-override OPERATOR"
+                    )
                 }
                 Progress::TimedOut(None) | Progress::Waiting { .. } => bail!("the camera gave no frame in {timeout} s"),
             };
@@ -171,7 +206,10 @@ pub fn portrait(cmd: PortraitCmd) -> Result<()> {
                 eprintln!("kept a frame that did not pass, on {who}'s override");
             }
             if let (Some(path), Some(face)) = (token, best.report.face) {
-                write_token(&path, &qafila_capture::make_token(&best.frame, &face, &TokenConfig::default())?)?;
+                write_token(
+                    &path,
+                    &qafila_capture::make_token(&best.frame, &face, &TokenConfig::default())?,
+                )?;
             }
             Ok(())
         }
@@ -208,16 +246,30 @@ pub fn finger(cmd: FingerCmd) -> Result<()> {
             }
             Ok(())
         }
-        FingerCmd::Wsq(WsqCmd::Encode { input, output, bitrate, ppi }) => {
+        FingerCmd::Wsq(WsqCmd::Encode {
+            input,
+            output,
+            bitrate,
+            ppi,
+        }) => {
             let img = read_gray(&input)?;
             let wsq = qafila_wsq::encode(
-                &qafila_wsq::GrayImage { width: img.width as usize, height: img.height as usize, pixels: img.pixels },
+                &qafila_wsq::GrayImage {
+                    width: img.width as usize,
+                    height: img.height as usize,
+                    pixels: img.pixels,
+                },
                 bitrate,
                 ppi,
             )?;
             std::fs::write(&output, &wsq).with_context(|| format!("writing {}", output.display()))?;
             let raw = img.width as usize * img.height as usize;
-            eprintln!("{} bytes ({:.1}:1) → {}", wsq.len(), raw as f64 / wsq.len() as f64, output.display());
+            eprintln!(
+                "{} bytes ({:.1}:1) → {}",
+                wsq.len(),
+                raw as f64 / wsq.len() as f64,
+                output.display()
+            );
             Ok(())
         }
         FingerCmd::Wsq(WsqCmd::Decode { input, output }) => {
@@ -225,16 +277,33 @@ pub fn finger(cmd: FingerCmd) -> Result<()> {
             let d = qafila_wsq::decode(&bytes).with_context(|| format!("{}", input.display()))?;
             let img = qafila_sbi::GrayImage::new(d.width as u32, d.height as u32, d.ppi.unwrap_or(500), d.pixels)?;
             std::fs::write(&output, img.to_png()?).with_context(|| format!("writing {}", output.display()))?;
-            eprintln!("{}×{} at {} ppi → {}", d.width, d.height, d.ppi.unwrap_or(500), output.display());
+            eprintln!(
+                "{}×{} at {} ppi → {}",
+                d.width,
+                d.height,
+                d.ppi.unwrap_or(500),
+                output.display()
+            );
             Ok(())
         }
-        FingerCmd::Capture { scanner, out, threshold, retries, timeout } => {
+        FingerCmd::Capture {
+            scanner,
+            out,
+            threshold,
+            retries,
+            timeout,
+        } => {
             let device: Box<dyn FingerprintScanner> = open_scanner(&scanner)?;
             let quality = Quality::from_env();
             if quality.engine() != QualityEngine::Nfiq2 {
                 eprintln!("warning: NIST's NFIQ 2 library not found; scores are a fallback estimate, not NFIQ 2");
             }
-            let config = FingerConfig { threshold, retries, timeout: Duration::from_secs(timeout), ..Default::default() };
+            let config = FingerConfig {
+                threshold,
+                retries,
+                timeout: Duration::from_secs(timeout),
+                ..Default::default()
+            };
             let result = fingers::capture_ten(device.as_ref(), &quality, &[], None, &config, |e| {
                 if let Ok(line) = serde_json::to_string(&e) {
                     eprintln!("{line}");
@@ -252,9 +321,16 @@ pub fn finger(cmd: FingerCmd) -> Result<()> {
                             "engine": c.engine.label(), "attempts": c.attempts, "device": c.device,
                             "wsq_bytes": c.wsq.len(), "minutiae": c.template.minutiae().len()}));
                     }
-                    FingerOutcome::Exception { finger, kind, reason, best } => {
-                        summary.push(json!({"finger": finger.position(), "state": "exception", "exception": kind,
-                            "reason": reason, "best_quality": best.as_ref().map(|b| b.quality)}));
+                    FingerOutcome::Exception {
+                        finger,
+                        kind,
+                        reason,
+                        best,
+                    } => {
+                        summary.push(
+                            json!({"finger": finger.position(), "state": "exception", "exception": kind,
+                            "reason": reason, "best_quality": best.as_ref().map(|b| b.quality)}),
+                        );
                     }
                 }
             }
@@ -265,14 +341,24 @@ pub fn finger(cmd: FingerCmd) -> Result<()> {
 }
 
 fn open_scanner(spec: &str) -> Result<Box<dyn FingerprintScanner>> {
-    let config = SbiConfig { decoders: qafila_capture::desk::decoders_with_wsq(), ..SbiConfig::default() };
+    let config = SbiConfig {
+        decoders: qafila_capture::desk::decoders_with_wsq(),
+        ..SbiConfig::default()
+    };
     if spec == "sbi" {
         return Ok(Box::new(SbiScanner::discover(config)?));
     }
     if let Some(port) = spec.strip_prefix("sbi:") {
-        let port: u16 = port.parse().with_context(|| format!("--scanner {spec}: not a port number"))?;
-        let found = qafila_sbi::discover(&SbiConfig { ports: port..=port, ..config.clone() })?;
-        let Some(device) = found.first() else { bail!("no SBI device answered on port {port}") };
+        let port: u16 = port
+            .parse()
+            .with_context(|| format!("--scanner {spec}: not a port number"))?;
+        let found = qafila_sbi::discover(&SbiConfig {
+            ports: port..=port,
+            ..config.clone()
+        })?;
+        let Some(device) = found.first() else {
+            bail!("no SBI device answered on port {port}")
+        };
         return Ok(Box::new(SbiScanner::for_device(config, device)?));
     }
     let dir = Path::new(spec);
@@ -286,7 +372,11 @@ pub fn scanner(cmd: ScannerCmd) -> Result<()> {
     match cmd {
         ScannerCmd::Simulate(args) => {
             let sim = qafila_sbi::simulator::serve(args.config().map_err(anyhow::Error::msg)?)?;
-            println!("SBI fingerprint simulator on http://{} (serial {})", sim.addr(), sim.serial());
+            println!(
+                "SBI fingerprint simulator on http://{} (serial {})",
+                sim.addr(),
+                sim.serial()
+            );
             loop {
                 std::thread::park();
             }

@@ -44,7 +44,6 @@ pub struct SimArgs {
     pub png: bool,
 }
 
-
 impl SimArgs {
     /// The simulator configuration these options describe.
     pub fn config(&self) -> Result<SimConfig, String> {
@@ -58,7 +57,10 @@ impl SimArgs {
         } else if self.disconnect {
             Some(Fault::Disconnect)
         } else {
-            self.error_code.clone().map(|code| Fault::DeviceError { code, info: "simulated device error".into() })
+            self.error_code.clone().map(|code| Fault::DeviceError {
+                code,
+                info: "simulated device error".into(),
+            })
         };
         Ok(SimConfig {
             port: self.port,
@@ -68,7 +70,11 @@ impl SimArgs {
             fail_rate: self.fail_rate,
             fault,
             images: self.images.clone(),
-            compression: if self.png { Compression::PNG } else { Compression::UNCOMPRESSED },
+            compression: if self.png {
+                Compression::PNG
+            } else {
+                Compression::UNCOMPRESSED
+            },
             ..SimConfig::default()
         })
     }
