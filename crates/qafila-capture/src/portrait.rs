@@ -228,6 +228,10 @@ impl Analyzer {
 
     /// Finds the faces of a BGR frame, in frame coordinates, the largest first.
     pub fn faces(&mut self, frame: &Mat) -> Result<Vec<Face>> {
+        self.faces_with_grey(frame, &grey(frame)?)
+    }
+
+    fn faces_with_grey(&mut self, frame: &Mat, gray: &Mat) -> Result<Vec<Face>> {
         let (w, h) = (frame.cols(), frame.rows());
         let factor = if w > self.config.detection_width {
             w as f32 / self.config.detection_width as f32
@@ -255,7 +259,7 @@ impl Analyzer {
             faces[0] = refined;
         }
         if let Some(main) = faces.first_mut()
-            && let Some(roll) = symmetry_roll(&grey(frame)?, main)?
+            && let Some(roll) = symmetry_roll(gray, main)?
         {
             *main = with_roll(main, roll);
         }
@@ -274,7 +278,8 @@ impl Analyzer {
             return Ok(None);
         }
         let mut current = *face;
-        for _ in 0..4 {
+        // Symmetry measures the roll afterwards: two passes are enough to place the landmarks.
+        for _ in 0..2 {
             let roll = roll_degrees(&current) as f64;
             let (cos, sin) = (roll.to_radians().cos(), roll.to_radians().sin());
             let k = SIDE / span;
@@ -346,11 +351,11 @@ impl Analyzer {
 
     /// Analyses one BGR frame.
     pub fn analyse(&mut self, frame: &Mat) -> Result<PortraitReport> {
-        let faces = self.faces(frame)?;
+        let gray = grey(frame)?;
+        let faces = self.faces_with_grey(frame, &gray)?;
         let (w, h) = (frame.cols(), frame.rows());
         let cfg = self.config.clone();
         let mut checks = Vec::new();
-        let gray = grey(frame)?;
         let count_reason = if faces.is_empty() {
             Reason::NoFace
         } else {

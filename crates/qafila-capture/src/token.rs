@@ -10,7 +10,7 @@ use opencv::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CaptureError, CvContext, Result};
-use crate::face::Face;
+use crate::face::{Face, Point};
 
 /// Size and budget of the token portrait.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,30 +74,55 @@ pub fn make_token(frame: &Mat, face: &Face, config: &TokenConfig) -> Result<Toke
 
 /// The similarity transform taking the eyes to their token positions, applied with OpenCV.
 fn align(frame: &Mat, face: &Face, w: i32, h: i32) -> Result<Mat> {
-    let (wf, _) = (w as f64, h as f64);
+    let wf = w as f32;
+    align_eyes(
+        frame,
+        face,
+        Size::new(w, h),
+        Point {
+            x: 0.5 * wf,
+            y: 0.6 * wf,
+        },
+        0.25 * wf,
+    )
+}
+
+/// Rotates, scales and shifts `frame` into an image of `size` where the face's eyes are level, their
+/// midpoint at `eyes_at` and `eye_distance` apart (edges replicated where the frame runs out).
+pub fn align_eyes(frame: &Mat, face: &Face, size: Size, eyes_at: Point, eye_distance: f32) -> Result<Mat> {
     let (rx, ry) = (face.right_eye.x as f64, face.right_eye.y as f64);
     let (lx, ly) = (face.left_eye.x as f64, face.left_eye.y as f64);
-    // Target: right eye (image left) at (0.375W, 0.6W), left eye at (0.625W, 0.6W).
-    let (tx0, ty0, tx1, ty1) = (0.375 * wf, 0.6 * wf, 0.625 * wf, 0.6 * wf);
+    let half = eye_distance as f64 / 2.0;
+    let (tx0, ty0, tx1, ty1) = (
+        eyes_at.x as f64 - half,
+        eyes_at.y as f64,
+        eyes_at.x as f64 + half,
+        eyes_at.y as f64,
+    );
     let (sx, sy) = (lx - rx, ly - ry);
     let (dx, dy) = (tx1 - tx0, ty1 - ty0);
     let denom = sx * sx + sy * sy;
+    if denom < 1.0 {
+        return Err(CaptureError::Token(
+            "the eyes are too close together to place the face".into(),
+        ));
+    }
     // Solve [a -b; b a]·s = d for the rotation-scale part.
     let a = (sx * dx + sy * dy) / denom;
     let b = (sx * dy - sy * dx) / denom;
     let m = Mat::from_slice_2d(&[[a, -b, tx0 - (a * rx - b * ry)], [b, a, ty0 - (b * rx + a * ry)]])
-        .cv("token transform")?;
+        .cv("alignment transform")?;
     let mut out = Mat::default();
     imgproc::warp_affine(
         frame,
         &mut out,
         &m,
-        Size::new(w, h),
+        size,
         imgproc::INTER_LINEAR,
         opencv::core::BORDER_REPLICATE,
         Scalar::default(),
     )
-    .cv("token warp")?;
+    .cv("alignment warp")?;
     Ok(out)
 }
 

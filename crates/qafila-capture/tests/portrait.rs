@@ -39,20 +39,11 @@ fn analyzer() -> Analyzer {
 /// Frames a photograph as the van's 4:3 camera would: eyes level, centred, the eye line at 42 % of
 /// the height, eight eye distances across, 640×480.
 fn camera_frame(image: &Mat, face: &Face) -> Mat {
-    let (w, h) = (640.0f64, 480.0f64);
-    let ed_target = w / 8.0;
-    let (rx, ry, lx, ly) = (
-        face.right_eye.x as f64,
-        face.right_eye.y as f64,
-        face.left_eye.x as f64,
-        face.left_eye.y as f64,
-    );
-    let (tx0, ty0) = (w / 2.0 - ed_target / 2.0, 0.42 * h);
-    let (sx, sy, dx) = (lx - rx, ly - ry, ed_target);
-    let n = sx * sx + sy * sy;
-    let (a, b) = (sx * dx / n, -sy * dx / n);
-    let m = Mat::from_slice_2d(&[[a, -b, tx0 - (a * rx - b * ry)], [b, a, ty0 - (b * rx + a * ry)]]).unwrap();
-    warp(image, &m, w as i32, h as i32)
+    let at = qafila_capture::face::Point {
+        x: 320.0,
+        y: 0.42 * 480.0,
+    };
+    qafila_capture::token::align_eyes(image, face, Size::new(640, 480), at, 80.0).unwrap()
 }
 
 fn warp(image: &Mat, m: &Mat, w: i32, h: i32) -> Mat {
