@@ -15,6 +15,7 @@ pub mod face;
 pub mod fingers;
 pub mod image;
 pub mod portrait;
+pub mod record;
 pub mod token;
 mod yunet;
 

@@ -121,7 +121,7 @@ fn poor_fingers_are_retried_then_recorded_as_exceptions() {
         "quality 3 should leave most fingers below the threshold ({low})"
     );
     assert!(
-        attempts >= 4 && attempts <= 12,
+        (4..=12).contains(&attempts),
         "one to four attempts per slap: {attempts}"
     );
 }
