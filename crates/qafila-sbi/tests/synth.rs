@@ -100,3 +100,55 @@ fn every_finger_gets_a_pattern_class() {
     });
     assert!(distinct.len() >= 3, "40 fingers, classes {distinct:?}");
 }
+
+/// Ridge clarity without NIST's library: mean absolute difference between pixels two apart (about a quarter
+/// ridge period, where ridge edges dominate) after a 3×3 mean that takes out most sensor noise.
+fn ridge_clarity(image: &GrayImage) -> f64 {
+    let (w, h) = (image.width as usize, image.height as usize);
+    let p = |x: usize, y: usize| f64::from(image.pixels[y * w + x]);
+    let smooth = |x: usize, y: usize| {
+        let mut sum = 0.0;
+        for dy in 0..3 {
+            for dx in 0..3 {
+                sum += p(x + dx - 1, y + dy - 1);
+            }
+        }
+        sum / 9.0
+    };
+    let (mut total, mut n) = (0.0, 0usize);
+    for y in (h / 4..3 * h / 4).step_by(2) {
+        for x in (w / 4..3 * w / 4).step_by(2) {
+            total += (smooth(x + 2, y) - smooth(x, y)).abs() + (smooth(x, y + 2) - smooth(x, y)).abs();
+            n += 1;
+        }
+    }
+    total / n as f64
+}
+
+#[test]
+fn ridge_clarity_falls_steadily_as_quality_drops() {
+    let qualities = [100u8, 85, 70, 50, 30, 15, 0];
+    let clarity: Vec<f64> = qualities
+        .iter()
+        .map(|&q| {
+            (0..4u64)
+                .map(|i| {
+                    let (image, _) = synth::impression(40 + i, Finger::ALL[(i * 3 % 10) as usize], 7 + i, q);
+                    ridge_clarity(&image)
+                })
+                .sum::<f64>()
+                / 4.0
+        })
+        .collect();
+    eprintln!("clarity by quality {qualities:?}: {clarity:.1?}");
+    for pair in clarity.windows(2) {
+        assert!(
+            pair[0] >= pair[1],
+            "clarity must not rise as quality drops: {clarity:.1?}"
+        );
+    }
+    assert!(
+        clarity[1] > 2.0 * clarity[5],
+        "quality 85 is much clearer than 15: {clarity:.1?}"
+    );
+}
