@@ -12,9 +12,7 @@ use qafila_capture::autocapture::{self, AutoCaptureConfig, Progress};
 use qafila_capture::{Analyzer, Camera, Playback, Source};
 
 fn fixtures() -> PathBuf {
-    let dir = std::env::var_os("QAFILA_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.fixtures"));
+    let dir = qafila_finger::fixtures_dir();
     assert!(
         dir.join("photos/astronaut.png").exists(),
         "fixtures missing in {}: run scripts/fixtures",

@@ -11,9 +11,7 @@ use opencv::prelude::*;
 use qafila_capture::{Analyzer, CheckId, DetectorKind, Face, PortraitReport, Reason, TokenConfig};
 
 fn fixtures() -> PathBuf {
-    let dir = std::env::var_os("QAFILA_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.fixtures"));
+    let dir = qafila_finger::fixtures_dir();
     assert!(
         dir.join("photos/astronaut.png").exists(),
         "fixtures missing in {}: run scripts/fixtures",
