@@ -85,16 +85,17 @@ pub struct QualityConfig {
 }
 
 impl QualityConfig {
-    /// The candidate paths, in order: the explicit one alone if given; else `$QAFILA_NBIS_LIB`,
-    /// `<fixtures>/lib/libnbis.so` and the standard places.
+    /// The candidate paths, in order: the explicit one alone if given, else `$QAFILA_NBIS_LIB` alone if
+    /// set (a path someone chose is not silently replaced by another), else `<fixtures>/lib/libnbis.so`
+    /// and the standard places.
     pub fn candidates(&self) -> Vec<PathBuf> {
         if let Some(path) = &self.lib_path {
             return vec![path.clone()];
         }
-        let mut out = Vec::new();
         if let Some(env) = std::env::var_os(NBIS_LIB_ENV).filter(|v| !v.is_empty()) {
-            out.push(PathBuf::from(env));
+            return vec![PathBuf::from(env)];
         }
+        let mut out = Vec::new();
         out.push(fixtures_dir().join("lib/libnbis.so"));
         out.extend(STANDARD_PLACES.iter().map(PathBuf::from));
         out
