@@ -49,3 +49,29 @@ pub fn read(path: &Path) -> Result<Mat> {
     })?;
     decode(&bytes, &path.display().to_string())
 }
+
+/// A small JPEG of a camera frame for the live preview: shrunk to `max_width`, quality 70, so a
+/// stream of them stays cheap to encode and to ship to the UI.
+pub fn preview_jpeg(frame: &Mat, max_width: i32) -> Result<Vec<u8>> {
+    let size = frame.size().cv("frame size")?;
+    let mut small = Mat::default();
+    let source = if size.width > max_width && size.width > 0 {
+        let scale = f64::from(max_width) / f64::from(size.width);
+        opencv::imgproc::resize(
+            frame,
+            &mut small,
+            opencv::core::Size::new(0, 0),
+            scale,
+            scale,
+            opencv::imgproc::INTER_AREA,
+        )
+        .cv("shrink preview")?;
+        &small
+    } else {
+        frame
+    };
+    let mut out = Vector::<u8>::new();
+    let params = Vector::from_slice(&[imgcodecs::IMWRITE_JPEG_QUALITY, 70]);
+    imgcodecs::imencode(".jpg", source, &mut out, &params).cv("encode preview")?;
+    Ok(out.to_vec())
+}

@@ -16,6 +16,7 @@ pub mod fingers;
 pub mod image;
 pub mod portrait;
 pub mod record;
+pub mod sample;
 pub mod token;
 mod yunet;
 

@@ -46,6 +46,16 @@ pub enum PortraitCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Make a training video (MJPEG AVI) from a photograph, to stand in for a camera.
+    SampleVideo {
+        /// The photograph (one face, plain background).
+        photo: PathBuf,
+        /// The video to write (`.avi`).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 6)]
+        seconds: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -136,6 +146,11 @@ fn write_token(path: &Path, token: &qafila_capture::Token) -> Result<()> {
 }
 
 pub fn portrait(cmd: PortraitCmd) -> Result<()> {
+    if let PortraitCmd::SampleVideo { photo, out, seconds } = &cmd {
+        qafila_capture::sample::write_sample_video(photo, out, *seconds)?;
+        eprintln!("sample video → {}", out.display());
+        return Ok(());
+    }
     let mut analyzer = Analyzer::with_defaults()?;
     if analyzer.detector_kind() != qafila_capture::DetectorKind::Yunet {
         eprintln!("warning: libfacedetection not found (run scripts/fixtures); using the weaker Haar detector");
@@ -213,6 +228,7 @@ pub fn portrait(cmd: PortraitCmd) -> Result<()> {
             }
             Ok(())
         }
+        PortraitCmd::SampleVideo { .. } => Ok(()),
     }
 }
 

@@ -47,6 +47,11 @@ impl StoreKey {
         }
     }
 
+    /// A copy of the key for a second handle on the same store (both copies are zeroed on drop).
+    pub(crate) fn duplicate(&self) -> Self {
+        Self::from_secret(self.secret.clone())
+    }
+
     /// Encrypts bytes for storage.
     pub fn encrypt(&self, plaintext: &[u8]) -> Result<Vec<u8>> {
         age::encrypt(&StoreRecipient(&self.secret), plaintext).map_err(|e| StoreError::Crypto(e.to_string()))

@@ -201,6 +201,38 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// How many enrollments were created at or after `since` (RFC 3339; no decryption needed).
+    pub fn created_since(&self, since: &DateTime<Utc>) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM enrollments WHERE created_at >= ?1",
+            [ts(*since)],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// When the newest receipt from a center arrived, if any (the last successful sync).
+    pub fn last_receipt_at(&self) -> Result<Option<DateTime<Utc>>> {
+        let at: Option<String> = self
+            .conn
+            .query_row("SELECT max(received_at) FROM receipts", [], |r| r.get(0))?;
+        Ok(at
+            .and_then(|a| DateTime::parse_from_rfc3339(&a).ok())
+            .map(|a| a.with_timezone(&Utc)))
+    }
+
+    /// When the oldest enrollment not yet receipted by a center was created, if any.
+    pub fn oldest_unreceipted_at(&self) -> Result<Option<DateTime<Utc>>> {
+        let at: Option<String> = self.conn.query_row(
+            "SELECT min(e.created_at) FROM enrollments e LEFT JOIN doc_sync s ON s.enrollment_id = e.id
+             WHERE e.purged_at IS NULL AND (s.acked_heads IS NULL OR s.acked_heads != e.heads)",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(at
+            .and_then(|a| DateTime::parse_from_rfc3339(&a).ok())
+            .map(|a| a.with_timezone(&Utc)))
+    }
+
     /// The ids of the enrolled operators and their roles.
     pub fn operators(&self) -> Result<Vec<(String, Role)>> {
         let mut stmt = self.conn.prepare("SELECT id, role FROM operators ORDER BY id")?;
@@ -381,6 +413,20 @@ impl Van {
     /// The van's id.
     pub fn van_id(&self) -> Result<String> {
         self.store.van_id()
+    }
+
+    /// A second handle on the same unlocked store, with its own database connection: a long sync
+    /// can run on it while the operator keeps working on this one (SQLite WAL serializes writers).
+    pub fn second_handle(&self) -> Result<Van> {
+        let store = Store::open(&self.store.dir)?;
+        Ok(Van {
+            store,
+            key: self.key.duplicate(),
+            van_key: VanKey::from_secret(self.van_key.secret().as_ref())?,
+            operator: self.operator.clone(),
+            role: self.role,
+            actor: self.actor.clone(),
+        })
     }
 
     /// Locks the van again (the keys are dropped and zeroed).
@@ -584,6 +630,40 @@ impl Van {
         self.check(&record)?;
         doc.update(&record)?;
         self.write_doc(&ids, &mut doc, &record, &[], Action::Seal, "sealed")
+    }
+
+    /// A supervisor approves a sealed enrollment afterwards (the end-of-day review), proving
+    /// presence with their own passphrase. Approving an already approved enrollment changes nothing.
+    pub fn approve(&mut self, id: &ApplicationId, supervisor: &str, passphrase: &str) -> Result<bool> {
+        let ids = id.to_string();
+        let (mut doc, mut record) = self.load_doc(&ids)?;
+        if record.application.status == Status::Captured || record.application.status == Status::Draft {
+            return Err(StoreError::WrongStatus {
+                id: ids,
+                status: record.application.status.name().into(),
+                what: "only a sealed enrollment can be approved",
+            });
+        }
+        let (_, role) = self.store.unseal(supervisor, passphrase)?;
+        if role != Role::Supervisor {
+            return Err(StoreError::NotAllowed {
+                operator: supervisor.into(),
+                action: "approve enrollments",
+            });
+        }
+        if record.sign_off.supervisor.is_some() {
+            return Ok(false);
+        }
+        let now = Utc::now();
+        record.sign_off.supervisor = Some(Signature {
+            by: supervisor.into(),
+            at: now,
+        });
+        record.application.updated_at = now.max(record.application.updated_at);
+        self.check(&record)?;
+        doc.update(&record)?;
+        self.write_doc(&ids, &mut doc, &record, &[], Action::Seal, "approved")?;
+        Ok(true)
     }
 
     fn check(&self, record: &Enrollment) -> Result<()> {
