@@ -77,3 +77,13 @@ export function recordForSave(r: DraftRecord, civil: Civil): DraftRecord {
 export function displayName(latin: string, arabic: string): string {
   return [latin, arabic].filter((s) => s && s.trim()).join(' · ');
 }
+
+/** The value at a dot path (`birth_place.province`), or undefined. */
+export function valueAt(obj: unknown, path: string): unknown {
+  let cur: unknown = obj;
+  for (const k of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}

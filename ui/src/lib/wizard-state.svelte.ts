@@ -3,7 +3,7 @@
 import type { ApiError, Civil, Draft, Problem } from './types';
 import { api } from './api';
 import { normalizeError } from './errors';
-import { completeCivil, recordForSave } from './record';
+import { completeCivil, recordForSave, valueAt } from './record';
 import { canEnter, kindNeedsPreviousCard, resumeStep, stepComplete, type Step, type WizardContext } from './wizard';
 
 const SAVE_DELAY_MS = 600;
@@ -39,7 +39,20 @@ export class WizardState {
   /** Problems to show next to a field now. */
   visible(field: string): Problem[] {
     if (!this.showAllProblems && !this.touched[field]) return [];
-    return this.problems.filter((p) => p.field === field);
+    // A "required" answered since the last save is stale: hide it rather than contradict the operator.
+    return this.problems.filter((p) => p.field === field && !(p.code === 'required' && this.filled(field)));
+  }
+
+  private filled(field: string): boolean {
+    const v =
+      field === 'application.previous_card'
+        ? this.previousCard
+        : field === 'application.fee_waiver.reference'
+          ? this.feeReference
+          : field.startsWith('civil.')
+            ? valueAt(this.civil, field.slice('civil.'.length))
+            : undefined;
+    return typeof v === 'number' || (typeof v === 'string' && v.trim() !== '');
   }
 
   touch(field: string): void {
