@@ -4,13 +4,15 @@ import type { ApiError, Civil, Draft, Problem } from './types';
 import { api } from './api';
 import { normalizeError } from './errors';
 import { completeCivil, recordForSave, valueAt } from './record';
-import { canEnter, kindNeedsPreviousCard, resumeStep, stepComplete, type Step, type WizardContext } from './wizard';
+import { STEPS, canEnter, kindNeedsPreviousCard, resumeStep, stepComplete, type Step, type WizardContext } from './wizard';
 
 const SAVE_DELAY_MS = 600;
 
 export class WizardState {
   draft = $state<Draft | null>(null);
   step = $state<Step>('kind');
+  /** The furthest step reached: only steps up to it are shown as done. */
+  furthest = $state(0);
   kind = $state('');
   previousCard = $state('');
   feeWaived = $state(false);
@@ -34,6 +36,7 @@ export class WizardState {
   }
 
   complete = (s: Step) => stepComplete(s, this.ctx);
+  shownDone = (s: Step) => STEPS.indexOf(s) <= Math.max(this.furthest, STEPS.indexOf(this.step)) && stepComplete(s, this.ctx);
   reachable = (s: Step) => canEnter(s, this.ctx);
 
   /** Problems to show next to a field now. */
@@ -71,6 +74,7 @@ export class WizardState {
     this.civil = completeCivil(d.record.civil);
     this.lastSaved = this.snapshot();
     this.step = resumeStep(this.ctx);
+    this.furthest = STEPS.indexOf(this.step);
     // A resumed draft shows its problems at once: the operator is coming back to fix them.
     this.showAllProblems = this.step !== 'kind' && this.step !== 'civil' ? false : !!d.record.civil;
   }
