@@ -386,6 +386,10 @@ const en = {
   'sync.error_help': 'Check the network or the center addresses in Settings and retry, or export to a USB stick.',
   'sync.receipts': 'Last receipts',
   'sync.receipt_line': '{center}: records {from} to {to} ({documents})',
+  'sync.documents': {
+    one: '{n} record',
+    other: '{n} records',
+  },
   'sync.no_receipts': 'No receipt yet.',
   'sync.export_title': 'Export to a USB stick',
   'sync.export_dir': 'Folder on the USB stick',

@@ -393,6 +393,11 @@ const fr: Translation = {
   'sync.error_help': 'Vérifiez le réseau ou les adresses des centres dans les réglages et réessayez, ou exportez sur clé USB.',
   'sync.receipts': 'Derniers accusés de réception',
   'sync.receipt_line': '{center} : dossiers {from} à {to} ({documents})',
+  'sync.documents': {
+    one: '{n} dossier',
+    many: '{n} dossiers',
+    other: '{n} dossiers',
+  },
   'sync.no_receipts': 'Aucun accusé de réception pour l’instant.',
   'sync.export_title': 'Exporter sur clé USB',
   'sync.export_dir': 'Dossier sur la clé USB',
