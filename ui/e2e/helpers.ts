@@ -12,10 +12,10 @@ export async function openApp(page: Page, params: Record<string, string> = {}): 
   await expect(page.locator('main')).toBeVisible();
 }
 
-export async function shot(page: Page, path: string): Promise<void> {
+export async function shot(page: Page, path: string, opts: { keepScroll?: boolean } = {}): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
-  // From the top of the page, as the operator first sees the screen.
-  await page.evaluate(() => window.scrollTo(0, 0));
+  // From the top of the page, as the operator first sees the screen, unless the point is further down.
+  if (!opts.keepScroll) await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path, fullPage: false });
 }
 

@@ -11,7 +11,7 @@ const mock = (page: Page, f: string) => page.evaluate(`window.__qafilaMock.${f}`
 
 for (const lang of ['fr', 'ar'] as const) {
   test(`screens in ${lang}`, async ({ page }) => {
-    const save = (name: string) => shot(page, `${OUT}/${lang}-${name}.png`);
+    const save = (name: string, keepScroll = false) => shot(page, `${OUT}/${lang}-${name}.png`, { keepScroll });
     const next = () => page.locator('#wizard-next').click();
 
     await openApp(page, { lang, freeze: 'blocked', tick: '30' });
@@ -39,8 +39,9 @@ for (const lang of ['fr', 'ar'] as const) {
     await page.locator('#f-civil-mother-arabic').fill('Fadma');
     await next();
     await expect(page.locator('[data-problems-for="f-civil-mother-arabic"]')).toBeVisible();
-    await page.locator('#f-civil-family_name-latin').focus();
     await save('wizard-civil');
+    await page.locator('#f-civil-mother-arabic').evaluate((el) => el.scrollIntoView({ block: 'center' }));
+    await save('wizard-civil-problem', true);
     await page.locator('#f-civil-mother-arabic').fill(ITTO.mother[1]);
     await next();
 
