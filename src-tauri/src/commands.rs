@@ -11,7 +11,7 @@ use tauri::State;
 type Reply = Result<Value, ErrorPayload>;
 
 /// Runs an engine call off the UI thread (unlocking costs a second of KDF; capture and sync longer).
-async fn run<T: serde::Serialize>(
+async fn run<T: serde::Serialize + Send + 'static>(
     engine: &State<'_, Engine>,
     f: impl FnOnce(&Engine) -> qafila_van::Result<T> + Send + 'static,
 ) -> Reply {

@@ -239,7 +239,7 @@ impl DraftState {
         let step = if self.fingers.len() == 10 {
             "documents"
         } else if self.portrait.is_some() {
-            "fingerprints"
+            "fingers"
         } else if civil.as_object().is_some_and(|c| !c.is_empty()) {
             "civil"
         } else {

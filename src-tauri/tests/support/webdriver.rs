@@ -7,7 +7,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 /// The W3C element key in WebDriver replies.
-const ELEMENT: &str = "element-6066-11e4-a52f-4a2b0ed3e8a4";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 pub struct Session {
     http: reqwest::blocking::Client,
