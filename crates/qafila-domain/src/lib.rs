@@ -7,6 +7,7 @@ pub mod master;
 pub mod record;
 pub mod sample;
 pub mod schema;
+pub mod signing;
 pub mod validation;
 
 pub use record::*;
