@@ -8,6 +8,7 @@ pub mod record;
 pub mod sample;
 pub mod schema;
 pub mod signing;
+pub mod transliterate;
 pub mod validation;
 
 pub use record::*;
