@@ -1,6 +1,7 @@
 //! `qafila`: the van's command line. Every capability of the van engine, scriptable and headless.
 
 mod capture;
+mod citizen_receipt;
 mod input;
 
 use std::io::Write;
@@ -98,6 +99,9 @@ enum Command {
     /// The tamper-evident journal.
     #[command(subcommand)]
     Journal(JournalCmd),
+    /// The citizen's printed receipt: render it (signed by this van), or check a receipt code.
+    #[command(subcommand)]
+    CitizenReceipt(citizen_receipt::CitizenReceiptCmd),
     /// Decrypted JSON of an enrollment, for debugging (journaled).
     ExportJson {
         #[command(flatten)]
@@ -318,6 +322,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Portrait(cmd) => capture::portrait(cmd)?,
         Command::Finger(cmd) => capture::finger(cmd)?,
         Command::Scanner(cmd) => capture::scanner(cmd)?,
+        Command::CitizenReceipt(cmd) => return citizen_receipt::run(&cli.store, json, cmd),
         Command::Van(VanCmd::Init {
             van_id,
             login,

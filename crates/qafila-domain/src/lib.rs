@@ -7,6 +7,8 @@ pub mod master;
 pub mod record;
 pub mod sample;
 pub mod schema;
+pub mod signing;
+pub mod transliterate;
 pub mod validation;
 
 pub use record::*;

@@ -93,6 +93,9 @@ pub enum StoreError {
     /// Any other SQLite failure.
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
+    /// The van key was asked to sign something that is not a citizen's receipt code.
+    #[error("refused to sign: not a citizen receipt message (it must start with qafila/citizen-receipt/v1)")]
+    NotAReceipt,
     /// Encryption failed.
     #[error("encryption failed: {0}")]
     Crypto(String),
@@ -132,6 +135,7 @@ impl StoreError {
             StoreError::DatabaseDamaged(_) => "database_damaged",
             StoreError::DiskFull => "disk_full",
             StoreError::Sqlite(_) => "database",
+            StoreError::NotAReceipt => "not_a_receipt",
             StoreError::Crypto(_) => "crypto",
             StoreError::Doc(_) => "document",
             StoreError::Io(_) => "io",

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use ed25519_dalek::VerifyingKey;
+use ed25519_dalek::{Signer, VerifyingKey};
 use qafila_doc::EnrollmentDoc;
+use qafila_domain::signing::CITIZEN_RECEIPT_CONTEXT;
 use qafila_domain::{ApplicationId, BlobRef, Enrollment, FingerSlot, Signature, Status};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
@@ -427,6 +428,15 @@ impl Van {
             role: self.role,
             actor: self.actor.clone(),
         })
+    }
+
+    /// Signs a citizen's receipt code with the van's key. Refuses any message that does not begin
+    /// with [`CITIZEN_RECEIPT_CONTEXT`], so this door cannot sign journal entries, batches or requests.
+    pub fn sign_citizen_receipt(&self, message: &[u8]) -> Result<[u8; 64]> {
+        if !message.starts_with(CITIZEN_RECEIPT_CONTEXT) {
+            return Err(StoreError::NotAReceipt);
+        }
+        Ok(self.van_key.signing().sign(message).to_bytes())
     }
 
     /// Locks the van again (the keys are dropped and zeroed).

@@ -215,3 +215,21 @@ fn journal_names_truncation_and_forged_signatures() {
     });
     assert_eq!(breaks, vec![Break::BadSignature { seq: 2 }]);
 }
+
+#[test]
+fn the_van_key_signs_citizen_receipts_and_nothing_else() {
+    use ed25519_dalek::Verifier;
+    let tmp = tempfile::tempdir().unwrap();
+    let van = init(tmp.path(), None);
+    let message = [qafila_domain::signing::CITIZEN_RECEIPT_CONTEXT, b"payload"].concat();
+    let sig = van.sign_citizen_receipt(&message).unwrap();
+    let key = van.store().public_key().unwrap();
+    key.verify(&message, &ed25519_dalek::Signature::from_bytes(&sig))
+        .unwrap();
+    // A journal-style 32-byte digest, or any other message, is refused.
+    assert_eq!(van.sign_citizen_receipt(&[0; 32]).unwrap_err().code(), "not_a_receipt");
+    assert_eq!(
+        van.sign_citizen_receipt(b"qafila/envelope/v1").unwrap_err().code(),
+        "not_a_receipt"
+    );
+}

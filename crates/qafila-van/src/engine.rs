@@ -327,8 +327,8 @@ impl Engine {
     /// A transliteration suggestion for a name.
     pub fn transliterate(&self, text: &str, to: &str) -> Result<String> {
         match to {
-            "arabic" => Ok(crate::names::to_arabic(text)),
-            "latin" => Ok(crate::names::to_latin(text)),
+            "arabic" => Ok(qafila_domain::transliterate::to_arabic(text)),
+            "latin" => Ok(qafila_domain::transliterate::to_latin(text)),
             _ => Err(EngineError::bad("to", "must be arabic or latin")),
         }
     }

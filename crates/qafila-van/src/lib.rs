@@ -13,7 +13,6 @@ pub mod error;
 pub mod events;
 pub mod freeze;
 mod live;
-mod names;
 pub mod settings;
 pub mod state;
 mod sync;
