@@ -115,12 +115,11 @@ pub async fn portrait_stop(engine: State<'_, Engine>) -> Reply {
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn portrait_accept(
-    engine: State<'_, Engine>,
-    draft_id: String,
-    override_reason: Option<String>,
-) -> Reply {
-    run(&engine, move |e| e.portrait_accept(&draft_id, override_reason.as_deref())).await
+pub async fn portrait_accept(engine: State<'_, Engine>, draft_id: String, override_reason: Option<String>) -> Reply {
+    run(&engine, move |e| {
+        e.portrait_accept(&draft_id, override_reason.as_deref())
+    })
+    .await
 }
 
 /// A finger declared absent before capture.
@@ -177,14 +176,11 @@ pub struct Supervisor {
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn seal(
-    engine: State<'_, Engine>,
-    draft_id: String,
-    consent: bool,
-    supervisor: Option<Supervisor>,
-) -> Reply {
+pub async fn seal(engine: State<'_, Engine>, draft_id: String, consent: bool, supervisor: Option<Supervisor>) -> Reply {
     run(&engine, move |e| {
-        let sup = supervisor.as_ref().map(|s| (s.operator.as_str(), s.passphrase.as_str()));
+        let sup = supervisor
+            .as_ref()
+            .map(|s| (s.operator.as_str(), s.passphrase.as_str()));
         e.seal(&draft_id, consent, sup).map(|id| json!({ "id": id }))
     })
     .await
@@ -199,7 +195,12 @@ pub async fn enrollments(
     limit: Option<i64>,
 ) -> Reply {
     run(&engine, move |e| {
-        e.enrollments(query.as_deref(), status.as_deref(), offset.unwrap_or(0), limit.unwrap_or(50))
+        e.enrollments(
+            query.as_deref(),
+            status.as_deref(),
+            offset.unwrap_or(0),
+            limit.unwrap_or(50),
+        )
     })
     .await
 }
@@ -207,6 +208,11 @@ pub async fn enrollments(
 #[tauri::command(rename_all = "snake_case")]
 pub async fn enrollment(engine: State<'_, Engine>, id: String) -> Reply {
     run(&engine, move |e| e.enrollment(&id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn receipt_pdf(engine: State<'_, Engine>, id: String, format: String) -> Reply {
+    run(&engine, move |e| e.receipt_pdf(&id, &format)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -232,13 +238,12 @@ pub async fn export_usb(engine: State<'_, Engine>, dir: String) -> Reply {
 pub async fn day_review(engine: State<'_, Engine>, date: Option<String>) -> Reply {
     run(&engine, move |e| {
         let date = match date.as_deref().filter(|d| !d.is_empty()) {
-            Some(d) => Some(
-                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                    .map_err(|_| qafila_van::EngineError::BadInput {
-                        field: "date".into(),
-                        reason: "expected YYYY-MM-DD".into(),
-                    })?,
-            ),
+            Some(d) => Some(chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                qafila_van::EngineError::BadInput {
+                    field: "date".into(),
+                    reason: "expected YYYY-MM-DD".into(),
+                }
+            })?),
             None => None,
         };
         e.day_review(date)

@@ -15,7 +15,11 @@ use qafila_van::Engine;
 use tauri::{Emitter, Manager};
 
 #[derive(Parser)]
-#[command(name = "qafila-desktop", version, about = "Qafila van: the operator's enrollment app")]
+#[command(
+    name = "qafila-desktop",
+    version,
+    about = "Qafila van: the operator's enrollment app"
+)]
 struct Args {
     /// The van store directory (create one with `qafila van init`).
     #[arg(long, env = "QAFILA_STORE", default_value_os_t = default_store())]
@@ -86,6 +90,7 @@ fn main() -> Result<()> {
             commands::seal,
             commands::enrollments,
             commands::enrollment,
+            commands::receipt_pdf,
             commands::sync_now,
             commands::sync_state,
             commands::export_usb,

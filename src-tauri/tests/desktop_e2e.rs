@@ -46,14 +46,19 @@ fn free_port() -> u16 {
 fn wait_port(port: u16, what: &str) {
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(30), "{what} did not listen on {port}");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{what} did not listen on {port}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
 fn artifacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-artifacts");
-    let dir = std::env::var_os("QAFILA_E2E_ARTIFACTS").map(PathBuf::from).unwrap_or(dir);
+    let dir = std::env::var_os("QAFILA_E2E_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or(dir);
     std::fs::create_dir_all(&dir).expect("artifacts folder");
     dir
 }
@@ -93,7 +98,11 @@ fn an_operator_enrolls_a_citizen_in_the_real_app() {
     let driver = tool("tauri-driver", "cargo install tauri-driver --version ^2 --locked");
     let fixtures = qafila_finger::fixtures_dir();
     let photo = fixtures.join("photos/astronaut.png");
-    assert!(photo.exists(), "fixtures missing in {}: run scripts/fixtures", fixtures.display());
+    assert!(
+        photo.exists(),
+        "fixtures missing in {}: run scripts/fixtures",
+        fixtures.display()
+    );
 
     let tmp = tempfile::tempdir().expect("tmp");
     let camera = tmp.path().join("camera.avi");
@@ -144,12 +153,20 @@ fn an_operator_enrolls_a_citizen_in_the_real_app() {
     };
 
     // The sealed record, read back from the encrypted store.
-    let van = Store::open(&store).expect("open").unlock("SUP-0001", PASS).expect("unlock");
-    let record = van.get(&id.parse().expect("an application id")).expect("the sealed record");
+    let van = Store::open(&store)
+        .expect("open")
+        .unlock("SUP-0001", PASS)
+        .expect("unlock");
+    let record = van
+        .get(&id.parse().expect("an application id"))
+        .expect("the sealed record");
     assert_eq!(record.application.status.name(), "sealed");
     assert_eq!(record.civil.family_name.latin, "AIT OUFKIR");
     assert_eq!(record.civil.family_name.arabic, "آيت أوفقير");
-    assert!(record.portrait.as_ref().is_some_and(|p| p.quality.ok), "an auto-captured portrait");
+    assert!(
+        record.portrait.as_ref().is_some_and(|p| p.quality.ok),
+        "an auto-captured portrait"
+    );
     assert_eq!(record.fingerprints.len(), 10);
     let impressions = record
         .fingerprints
@@ -158,7 +175,10 @@ fn an_operator_enrolls_a_citizen_in_the_real_app() {
         .count();
     assert_eq!(impressions, 9, "nine prints and the bandaged finger as an exception");
     assert!(record.consent.is_some_and(|c| c.given));
-    assert!(van.drafts().expect("drafts").is_empty(), "the draft is gone once sealed");
+    assert!(
+        van.drafts().expect("drafts").is_empty(),
+        "the draft is gone once sealed"
+    );
     drop(van);
     for entry in walk(&store) {
         let bytes = std::fs::read(&entry).unwrap_or_default();
@@ -197,11 +217,15 @@ const ENTER: &str = "\u{E007}";
 fn drive(s: &Session, shots: &Path) -> String {
     let long = Duration::from_secs(240);
     let short = Duration::from_secs(30);
-    let pass = s.wait("#unlock-passphrase", Duration::from_secs(60)).expect("the unlock screen");
+    let pass = s
+        .wait("#unlock-passphrase", Duration::from_secs(60))
+        .expect("the unlock screen");
     shot(s, shots, "1-unlock");
     s.type_into(&pass, PASS).unwrap();
     s.type_into(&pass, ENTER).unwrap();
-    let new = s.wait("[data-testid=new-enrollment]", short).expect("home after unlock");
+    let new = s
+        .wait("[data-testid=new-enrollment]", short)
+        .expect("home after unlock");
     shot(s, shots, "2-home");
     s.click(&new).unwrap();
 
@@ -231,26 +255,32 @@ fn drive(s: &Session, shots: &Path) -> String {
     ] {
         let p = s.find(province).unwrap();
         s.type_into(&p, "Haouz").unwrap();
-        s.wait(&format!("{province}-list [role=option]"), short).expect("the province list");
+        s.wait(&format!("{province}-list [role=option]"), short)
+            .expect("the province list");
         s.type_into(&p, ENTER).unwrap();
         s.type_into(&s.find(commune).unwrap(), "Ighil").unwrap();
     }
-    s.type_into(&s.find("#f-civil-address-line").unwrap(), "Douar Tikht").unwrap();
+    s.type_into(&s.find("#f-civil-address-line").unwrap(), "Douar Tikht")
+        .unwrap();
     shot(s, shots, "3-civil");
     s.click(&s.find("#wizard-next").unwrap()).unwrap();
 
-    s.wait(".wizard[data-step=portrait]", short).expect("portrait step (civil data accepted)");
+    s.wait(".wizard[data-step=portrait]", short)
+        .expect("portrait step (civil data accepted)");
     s.click(&s.find("[data-testid=portrait-start]").unwrap()).unwrap();
-    s.wait("[data-testid=portrait-accepted]", long).expect("auto-capture from the video");
+    s.wait("[data-testid=portrait-accepted]", long)
+        .expect("auto-capture from the video");
     shot(s, shots, "4-portrait");
     s.click(&s.find("#wizard-next").unwrap()).unwrap();
 
     s.wait(".wizard[data-step=fingers]", short).expect("fingers step");
-    s.click(&s.find("#f-fingerprints-7 option[value=bandaged]").unwrap()).unwrap();
+    s.click(&s.find("#f-fingerprints-7 option[value=bandaged]").unwrap())
+        .unwrap();
     let reason = s.wait("#f-fingerprints-7-reason", short).unwrap();
     s.type_into(&reason, "Blessure à l'index gauche").unwrap();
     s.click(&s.find("[data-testid=fingers-start]").unwrap()).unwrap();
-    s.wait("[data-testid=fingers-complete]", long).expect("ten prints from the simulator");
+    s.wait("[data-testid=fingers-complete]", long)
+        .expect("ten prints from the simulator");
     shot(s, shots, "5-fingers");
     s.click(&s.find("#wizard-next").unwrap()).unwrap();
 

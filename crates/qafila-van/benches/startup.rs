@@ -109,11 +109,22 @@ fn main() {
     let b = median(base.iter().map(|r| r.0).collect());
     let f = median(full.iter().map(|r| r.0).collect());
     let kdf = median(full.iter().map(|r| r.1).collect());
-    println!("\n{:<58} {:>10}", "desktop startup to the home screen (median of 5)", "ms");
+    println!(
+        "\n{:<58} {:>10}",
+        "desktop startup to the home screen (median of 5)", "ms"
+    );
     println!("{:<58} {:>10.1}", "empty van (baseline)", ms(b));
-    println!("{:<58} {:>10.1}", format!("van with {n} enrollments (target ≤ 2000 ms)"), ms(f));
+    println!(
+        "{:<58} {:>10.1}",
+        format!("van with {n} enrollments (target ≤ 2000 ms)"),
+        ms(f)
+    );
     println!("{:<58} {:>10.1}x", "ratio to the empty van", ms(f) / ms(b).max(0.001));
-    println!("{:<58} {:>10.1}", "unlock itself (passphrase KDF at 2^10, not counted)", ms(kdf));
+    println!(
+        "{:<58} {:>10.1}",
+        "unlock itself (passphrase KDF at 2^10, not counted)",
+        ms(kdf)
+    );
     println!(
         "\nresult: {} ({:.0} ms for {n} enrollments; target ≤ 2000 ms after unlock)",
         if ms(f) <= 2000.0 { "MET" } else { "NOT MET" },

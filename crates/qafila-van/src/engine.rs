@@ -110,6 +110,7 @@ impl Engine {
         let store = Store::open(dir)?;
         let settings = Settings::load(dir)?;
         let local = LocalState::load(dir)?;
+        crate::receipt::clear_receipts();
         Ok(Engine {
             shared: Arc::new(Shared {
                 dir: dir.to_path_buf(),
@@ -220,6 +221,7 @@ impl Engine {
     /// Locks the van: keys dropped, live captures stopped.
     pub fn lock(&self, reason: &str) -> Result<AppState> {
         self.shared.live.stop_all();
+        crate::receipt::clear_receipts();
         {
             let mut slot = self.slot();
             if let Slot::Unlocked(_) = &*slot

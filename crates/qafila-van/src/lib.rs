@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod freeze;
 mod live;
+mod receipt;
 pub mod settings;
 pub mod state;
 mod sync;

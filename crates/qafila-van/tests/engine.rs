@@ -207,6 +207,18 @@ fn the_operator_workflow_end_to_end() {
     assert_eq!(home.backlog["unsynced"], 2);
     assert_eq!(home.freeze.state, "ok");
     assert!(home.warnings.iter().any(|w| w["code"] == "never_synced"));
+    // The citizen's receipt: a PDF in memory, its QR signed by this van and verifiable offline.
+    let receipt = e.receipt_pdf(&a, "thermal").unwrap();
+    let path = std::path::PathBuf::from(receipt["path"].as_str().unwrap());
+    assert!(std::fs::read(&path).unwrap().starts_with(b"%PDF"));
+    assert!(!path.starts_with(e.dir()), "receipts stay off the store's disk");
+    let van_key = Store::open(e.dir()).unwrap().public_key().unwrap().to_bytes();
+    let claims = qafila_receipt::verify(receipt["qr"].as_str().unwrap(), &van_key).unwrap();
+    assert_eq!(claims.application_id.to_string(), a);
+    assert_eq!(
+        e.receipt_pdf(&a, "letter").unwrap_err().payload().field.as_deref(),
+        Some("format")
+    );
     let shown = e.enrollment(&a).unwrap();
     assert!(shown["portrait_jpeg_base64"].as_str().unwrap().len() > 1000);
     assert_eq!(shown["record"]["fingerprints"]["7"]["exception"], "bandaged");
@@ -290,8 +302,9 @@ fn the_operator_workflow_end_to_end() {
     assert_eq!(e.home().unwrap().freeze.state, "ok");
     e.draft_new("renewal").unwrap();
 
-    // Locking drops the session.
+    // Locking drops the session and the printed receipts.
     e.lock("manual").unwrap();
+    assert!(!path.exists(), "printed receipts are removed at lock");
     assert_eq!(e.enrollments(None, None, 0, 10).unwrap_err().code(), "locked");
     assert!(h.events.lock().unwrap().iter().any(|e| e.channel() == "locked"));
 }

@@ -86,13 +86,21 @@ impl Session {
     }
 
     pub fn click(&self, e: &Element) -> Result<(), String> {
-        self.call(reqwest::Method::POST, &format!("/element/{}/click", e.0), Some(json!({})))
-            .map(|_| ())
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{}/click", e.0),
+            Some(json!({})),
+        )
+        .map(|_| ())
     }
 
     pub fn clear(&self, e: &Element) -> Result<(), String> {
-        self.call(reqwest::Method::POST, &format!("/element/{}/clear", e.0), Some(json!({})))
-            .map(|_| ())
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{}/clear", e.0),
+            Some(json!({})),
+        )
+        .map(|_| ())
     }
 
     pub fn type_into(&self, e: &Element, text: &str) -> Result<(), String> {
