@@ -213,6 +213,11 @@ fn read_loop(
             continue;
         }
         failures = 0;
+        // A decoder may hand back a view of its own buffer, which the next read overwrites: a
+        // frame kept by auto-capture would silently become a later one. Own the pixels.
+        let Ok(image) = image.try_clone() else {
+            continue;
+        };
         if is_file && playback.real_time {
             let now = Instant::now();
             if next_due > now {

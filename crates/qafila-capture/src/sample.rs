@@ -21,7 +21,7 @@ pub fn write_sample_video(photo: &Path, out: &Path, seconds: u32) -> Result<()> 
     // Large enough to fill the frame with room to slide sideways; portraits have the head in the
     // upper part, so frames are cut from the top.
     let scale =
-        (f64::from(h) * 1.15 / f64::from(image.rows().max(1))).max(f64::from(w + 160) / f64::from(image.cols().max(1)));
+        (f64::from(h) * 1.15 / f64::from(image.rows().max(1))).max(f64::from(w + 300) / f64::from(image.cols().max(1)));
     let mut big = Mat::default();
     imgproc::resize(&image, &mut big, Size::new(0, 0), scale, scale, imgproc::INTER_CUBIC).cv("scale photo")?;
     if big.cols() < w + 80 || big.rows() < h {
@@ -42,12 +42,12 @@ pub fn write_sample_video(photo: &Path, out: &Path, seconds: u32) -> Result<()> 
     let frames = seconds.max(3) * 15;
     for i in 0..frames {
         let unsettled = i < frames / 3;
-        let x = if unsettled { (centre_x - 80).max(0) } else { centre_x };
+        let x = if unsettled { (centre_x - 150).max(0) } else { centre_x };
         let roi = Mat::roi(&big, Rect::new(x, 0, w, h)).cv("crop frame")?;
         let mut frame = roi.try_clone().cv("copy frame")?;
         if unsettled {
             let mut soft = Mat::default();
-            imgproc::gaussian_blur_def(&frame, &mut soft, Size::new(0, 0), 6.0).cv("blur")?;
+            imgproc::gaussian_blur_def(&frame, &mut soft, Size::new(0, 0), 14.0).cv("blur")?;
             frame = soft;
         }
         writer.write(&frame).cv("write frame")?;

@@ -127,6 +127,20 @@ fn enroll_one(h: &Harness, seed: u64) -> String {
     );
     assert!(h.count("portrait", "frame") >= 2, "live frames were sent");
     let view = e.portrait_accept(&id, None).unwrap();
+    // The kept token is the frame that passed, not a later one: re-analysed, it is still sharp.
+    {
+        use base64::Engine as _;
+        let jpeg = base64::engine::general_purpose::STANDARD
+            .decode(&view.portrait.as_ref().unwrap().jpeg_base64)
+            .unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("token.jpg");
+        std::fs::write(&path, jpeg).unwrap();
+        let mut analyzer = qafila_capture::Analyzer::with_defaults().unwrap();
+        let (report, _) = qafila_capture::check_image(&mut analyzer, &path, None).unwrap();
+        let sharp = report.check(qafila_capture::CheckId::Sharpness).unwrap();
+        assert!(sharp.ok, "the token portrait is blurred: {:?}", sharp.value);
+    }
     assert!(view.portrait.as_ref().unwrap().quality.ok);
     let mut exceptions = std::collections::BTreeMap::new();
     exceptions.insert(
