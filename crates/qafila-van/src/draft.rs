@@ -449,7 +449,7 @@ fn skeleton_civil(civil: &Value, problems: &mut Vec<Problem>) -> Value {
         c.insert("birth_date".into(), json!("2000"));
     }
     if let Some(h) = c.get("height_cm")
-        && !h.as_u64().is_some_and(|h| h <= u64::from(u16::MAX))
+        && h.as_u64().is_none_or(|h| h > u64::from(u16::MAX))
     {
         problems.push(problem(
             "civil.height_cm",

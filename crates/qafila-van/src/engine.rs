@@ -25,7 +25,7 @@ pub const MAX_DOCUMENT_BYTES: usize = 8 * 1024 * 1024;
 
 pub(crate) enum Slot {
     Locked(Store),
-    Unlocked(Van),
+    Unlocked(Box<Van>),
     /// Only while a transition is under way.
     Empty,
 }
@@ -200,11 +200,11 @@ impl Engine {
             let mut slot = self.slot();
             let store = match std::mem::replace(&mut *slot, Slot::Empty) {
                 Slot::Locked(s) => s,
-                Slot::Unlocked(v) => v.lock(),
+                Slot::Unlocked(v) => (*v).lock(),
                 Slot::Empty => Store::open(&self.shared.dir)?,
             };
             match store.unlock(operator, passphrase) {
-                Ok(van) => *slot = Slot::Unlocked(van),
+                Ok(van) => *slot = Slot::Unlocked(Box::new(van)),
                 Err(e) => {
                     // The failed attempt consumed the handle; reopen so the van stays usable.
                     *slot = Slot::Locked(Store::open(&self.shared.dir)?);
@@ -227,7 +227,7 @@ impl Engine {
             if let Slot::Unlocked(_) = &*slot
                 && let Slot::Unlocked(v) = std::mem::replace(&mut *slot, Slot::Empty)
             {
-                *slot = Slot::Locked(v.lock());
+                *slot = Slot::Locked((*v).lock());
             }
         }
         *self.shared.unlocked_at.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -398,7 +398,7 @@ impl Engine {
                 .filter_map(|d| serde_json::from_value::<DraftState>(d.data).ok())
                 .map(|d| d.summary())
                 .collect();
-            out.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+            out.sort_by_key(|d| std::cmp::Reverse(d.updated_at));
             Ok(out)
         })
     }

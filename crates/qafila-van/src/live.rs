@@ -397,14 +397,16 @@ impl Engine {
     }
 }
 
-/// Analyses frames until auto-capture decides or the job is stopped. Returns (captured, token
-/// JPEG, report) or `None` when stopped.
+/// What auto-capture ended with: whether every check passed, the token JPEG, the frame's report.
+type Outcome = (bool, Option<Vec<u8>>, Option<PortraitReport>);
+
+/// Analyses frames until auto-capture decides or the job is stopped (`None`).
 fn run_portrait(
     engine: &Engine,
     camera: &Camera,
     analyzer: &mut Analyzer,
     stop: &AtomicBool,
-) -> Result<Option<(bool, Option<Vec<u8>>, Option<PortraitReport>)>> {
+) -> Result<Option<Outcome>> {
     let config = AutoCaptureConfig::default();
     let start = Instant::now();
     let mut auto = AutoCapture::new(config.clone(), start);

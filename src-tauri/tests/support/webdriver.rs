@@ -1,5 +1,5 @@
 //! Just enough of the W3C WebDriver protocol to drive the app through tauri-driver: sessions,
-//! elements by CSS, clicks, keys, text, screenshots, scripts.
+//! elements by CSS, clicks, keys, text, screenshots.
 
 use std::time::{Duration, Instant};
 
@@ -94,15 +94,6 @@ impl Session {
         .map(|_| ())
     }
 
-    pub fn clear(&self, e: &Element) -> Result<(), String> {
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{}/clear", e.0),
-            Some(json!({})),
-        )
-        .map(|_| ())
-    }
-
     pub fn type_into(&self, e: &Element, text: &str) -> Result<(), String> {
         self.call(
             reqwest::Method::POST,
@@ -118,14 +109,6 @@ impl Session {
             .as_str()
             .unwrap_or_default()
             .to_string())
-    }
-
-    pub fn script(&self, script: &str, args: Value) -> Result<Value, String> {
-        self.call(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({"script": script, "args": args})),
-        )
     }
 
     pub fn screenshot(&self) -> Result<Vec<u8>, String> {
