@@ -74,6 +74,9 @@ pub enum CenterError {
     /// A stored document could not be read.
     #[error("stored enrollment {0} is damaged")]
     Damaged(String),
+    /// A review decision that does not apply (wrong center, already decided).
+    #[error("{0}")]
+    Review(String),
     /// Talking to the peer center failed.
     #[error("peer {peer}: {reason}")]
     Peer {
@@ -109,6 +112,7 @@ impl CenterError {
             CenterError::Db(_) => "storage",
             CenterError::Damaged(_) => "damaged",
             CenterError::Peer { .. } => "peer",
+            CenterError::Review(_) => "not_reviewable",
         }
     }
 }
@@ -340,6 +344,7 @@ impl Center {
             received_at: Utc::now().to_rfc3339(),
         };
         self.db.commit_batch(&batch, &docs, &format!("van:{}", van.id)).await?;
+        self.touch_van(&van.id).await?;
         tracing::info!(van = %van.id, seq, documents = docs.len(), "batch accepted");
         Ok(Ingested::Receipt(signed))
     }
@@ -523,6 +528,58 @@ impl Center {
         let _guard = self.write.lock().await;
         let (rec, mut doc) = self.stored(id).await?;
         let mut record = doc.record().map_err(|_| CenterError::Damaged(id.into()))?;
+        record.application.status = status;
+        doc.update(&record).map_err(|_| CenterError::Damaged(id.into()))?;
+        let stored = self.store_doc(&mut doc, &rec.van_id)?;
+        self.db.put_documents(&[stored], &format!("center:{}", self.id)).await?;
+        Ok(())
+    }
+
+    /// Records a van's status report (a signed request) and its contact.
+    pub async fn van_report(&self, van: &VanRecord, body: &[u8]) -> Result<(), CenterError> {
+        let report = qafila_wire::report::VanReport::from_json(body)?;
+        let json = serde_json::to_string(&report).map_err(|e| CenterError::Damaged(e.to_string()))?;
+        self.db
+            .touch_van(&van.id, &Utc::now().to_rfc3339(), Some(&json))
+            .await?;
+        Ok(())
+    }
+
+    /// Records that a van was heard from.
+    pub async fn touch_van(&self, van_id: &str) -> Result<(), CenterError> {
+        Ok(self.db.touch_van(van_id, &Utc::now().to_rfc3339(), None).await?)
+    }
+
+    /// A blob's plaintext (a portrait, a fingerprint), decrypted with this center's keys.
+    pub async fn blob_plain(&self, sha: &str) -> Result<Vec<u8>, CenterError> {
+        if !self.blob_state(sha).await?.complete {
+            return Err(CenterError::NotFound(format!("blob {sha}")));
+        }
+        let transfer = self
+            .db
+            .blob_data(sha)
+            .await?
+            .ok_or_else(|| CenterError::NotFound(format!("blob {sha}")))?;
+        Ok(blob::open(&self.keys.identities, &transfer, sha)?)
+    }
+
+    /// A reviewer's decision on an application routed to this center, still waiting for review.
+    pub async fn review(&self, id: &str, status: Status) -> Result<(), CenterError> {
+        let _guard = self.write.lock().await;
+        let (rec, mut doc) = self.stored(id).await?;
+        if rec.routed_to != self.id {
+            return Err(CenterError::Review(format!(
+                "application {id} is routed to {}: review it there",
+                rec.routed_to
+            )));
+        }
+        let mut record = doc.record().map_err(|_| CenterError::Damaged(id.into()))?;
+        if !crate::queue::awaits_review(record.application.status.name()) {
+            return Err(CenterError::Review(format!(
+                "application {id} is {}, not waiting for review",
+                record.application.status.name()
+            )));
+        }
         record.application.status = status;
         doc.update(&record).map_err(|_| CenterError::Damaged(id.into()))?;
         let stored = self.store_doc(&mut doc, &rec.van_id)?;

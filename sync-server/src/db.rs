@@ -125,6 +125,92 @@ pub struct Counts {
     pub changes: i64,
 }
 
+/// A staff account at the center.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffRecord {
+    /// Login name.
+    pub id: String,
+    /// Name shown in the dashboard and the audit log.
+    pub display_name: String,
+    /// `viewer`, `reviewer` or `administrator`.
+    pub role: String,
+    /// Argon2id hash in PHC string form.
+    pub password_hash: String,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// When it was disabled, if it was.
+    pub disabled_at: Option<String>,
+}
+
+/// A signed-in staff session (the cookie holds a token; only its SHA-256 is stored).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// SHA-256 of the session token, hex.
+    pub token_hash: String,
+    /// The staff member.
+    pub staff_id: String,
+    /// The CSRF token the dashboard must echo on every change.
+    pub csrf: String,
+    /// When it started (RFC 3339).
+    pub created_at: String,
+    /// When it ends (RFC 3339).
+    pub expires_at: String,
+}
+
+/// One staff action, as audited. Never holds personal data: ids and kinds only.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AuditRecord {
+    /// Position in the audit log.
+    pub seq: i64,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Who (staff id, or `cli` for the administration commands).
+    pub staff_id: String,
+    /// What, e.g. `login`, `review.recapture`, `van.revoke`.
+    pub action: String,
+    /// On what (an application, van or staff id), if anything.
+    pub target: Option<String>,
+    /// Outcome or non-personal detail (e.g. `ok`, `denied`, the items asked for).
+    pub detail: Option<String>,
+}
+
+/// What a van last told the center about itself, and when it was last heard from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VanContact {
+    /// Van id.
+    pub van_id: String,
+    /// Server time of its last authenticated request (RFC 3339).
+    pub last_contact: String,
+    /// Its last status report (JSON of `qafila_wire::report::VanReport`), if it sent one.
+    pub report: Option<String>,
+}
+
+/// A document in a queue listing (no document body).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DocumentSummary {
+    /// Application id.
+    pub id: String,
+    /// The van it came from.
+    pub van_id: String,
+    /// Where it is routed.
+    pub routed_to: String,
+    /// Status name.
+    pub status: String,
+    /// Last change (RFC 3339).
+    pub updated_at: String,
+}
+
+/// Documents per center and status.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct QueueCount {
+    /// `rabat` or `marrakech`.
+    pub routed_to: String,
+    /// Status name.
+    pub status: String,
+    /// How many.
+    pub count: i64,
+}
+
 /// The center's storage.
 #[async_trait]
 pub trait CenterDb: Send + Sync {
@@ -173,4 +259,45 @@ pub trait CenterDb: Send + Sync {
     async fn set_checkpoint(&self, name: &str, value: i64) -> DbResult<()>;
     /// Counts for the status page.
     async fn counts(&self, center: &str) -> DbResult<Counts>;
+    /// Creates or replaces a staff account.
+    async fn put_staff(&self, staff: &StaffRecord) -> DbResult<()>;
+    /// A staff account by id.
+    async fn staff(&self, id: &str) -> DbResult<Option<StaffRecord>>;
+    /// Every staff account.
+    async fn staff_list(&self) -> DbResult<Vec<StaffRecord>>;
+    /// Stores a new session.
+    async fn put_session(&self, session: &SessionRecord) -> DbResult<()>;
+    /// A session by token hash.
+    async fn session(&self, token_hash: &str) -> DbResult<Option<SessionRecord>>;
+    /// Ends a session (and every expired one).
+    async fn delete_session(&self, token_hash: &str, now: &str) -> DbResult<()>;
+    /// Ends every session of a staff member (disabled account, new password).
+    async fn delete_sessions_of(&self, staff_id: &str) -> DbResult<()>;
+    /// Appends to the audit log.
+    async fn audit(
+        &self,
+        at: &str,
+        staff_id: &str,
+        action: &str,
+        target: Option<&str>,
+        detail: Option<&str>,
+    ) -> DbResult<()>;
+    /// The audit log, newest first.
+    async fn audit_log(&self, limit: i64) -> DbResult<Vec<AuditRecord>>;
+    /// Records a van's contact (and its report, when it sent one).
+    async fn touch_van(&self, van_id: &str, at: &str, report: Option<&str>) -> DbResult<()>;
+    /// Every van's last contact.
+    async fn van_contacts(&self) -> DbResult<Vec<VanContact>>;
+    /// Documents per center and status.
+    async fn queue_counts(&self) -> DbResult<Vec<QueueCount>>;
+    /// A page of documents routed to `routed_to` in `status`, oldest change first.
+    async fn list_documents(
+        &self,
+        routed_to: &str,
+        status: &str,
+        limit: i64,
+        offset: i64,
+    ) -> DbResult<Vec<DocumentSummary>>;
+    /// Documents whose id starts with `prefix` (search), up to `limit`.
+    async fn find_documents(&self, prefix: &str, limit: i64) -> DbResult<Vec<DocumentSummary>>;
 }

@@ -6,6 +6,7 @@
 //! | `HEAD /v1/blobs/{sha256}` | anyone | `Upload-Offset` and `Upload-Length` of an upload |
 //! | `PATCH /v1/blobs/{sha256}` | van (request signature) | append a chunk |
 //! | `GET /v1/vans/{van}/updates?since=N` | that van | center changes to its enrollments (204 if none) |
+//! | `POST /v1/vans/{van}/report` | that van | its status for the fleet view (JSON `VanReport`) |
 //! | `GET /v1/replication?changes=&batches=&blobs=` | peer center | replication envelope |
 //! | `GET /v1/replication/blobs/{sha256}` | peer center | a blob's transfer form |
 //! | `GET /v1/status` | anyone | counts, no personal data |
@@ -29,9 +30,11 @@ pub fn router(center: Arc<Center>) -> Router {
         .route("/v1/batches", post(post_batch))
         .route("/v1/blobs/{sha}", head(head_blob).patch(patch_blob))
         .route("/v1/vans/{van}/updates", get(get_updates))
+        .route("/v1/vans/{van}/report", post(post_report))
         .route("/v1/replication", get(get_replication))
         .route("/v1/replication/blobs/{sha}", get(get_replication_blob))
         .route("/v1/status", get(get_status))
+        .merge(crate::dashboard::routes())
         .layer(DefaultBodyLimit::max(qafila_wire::MAX_ENVELOPE_BYTES))
         .with_state(center)
 }
@@ -58,6 +61,7 @@ impl IntoResponse for ApiError {
             }
             CenterError::InvalidRecord { .. } | CenterError::Blob { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             CenterError::NotFound(_) => StatusCode::NOT_FOUND,
+            CenterError::Review(_) => StatusCode::CONFLICT,
             CenterError::Db(_) | CenterError::Damaged(_) | CenterError::Peer { .. } => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -169,10 +173,31 @@ async fn get_updates(
     let v = c
         .authenticate_van(sender, "GET", pq, &[], header(&h, request::SIGNATURE)?)
         .await?;
+    c.touch_van(&v.id).await?;
     Ok(match c.updates_for(&v, q.since).await? {
         Some(env) => ([("content-type", "application/cbor")], env).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     })
+}
+
+async fn post_report(
+    State(c): State<Arc<Center>>,
+    Path(van): Path<String>,
+    uri: Uri,
+    h: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let sender = header(&h, request::SENDER)?;
+    if sender != van {
+        return Err(ApiError(CenterError::UnknownVan(format!(
+            "{sender} sent the report of {van}"
+        ))));
+    }
+    let v = c
+        .authenticate_van(sender, "POST", uri.path(), &body, header(&h, request::SIGNATURE)?)
+        .await?;
+    c.van_report(&v, &body).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[derive(Deserialize)]

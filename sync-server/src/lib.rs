@@ -5,11 +5,15 @@
 
 pub mod center;
 pub mod config;
+pub mod dashboard;
 pub mod db;
+pub mod fleet;
 pub mod http;
 pub mod keys;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod queue;
 pub mod simulate;
 pub mod sqlite;
+pub mod staff;
 pub mod usb;

@@ -68,6 +68,19 @@ enum Command {
     PublicInfo,
     /// Add a new age key; old ones stay to decrypt what was sent to them.
     RotateKey,
+    /// Create or update a dashboard account (password from QAFILA_STAFF_PASSWORD, else asked).
+    AddStaff {
+        /// Login name.
+        id: String,
+        /// Name shown in the dashboard.
+        #[arg(long)]
+        name: String,
+        /// viewer, reviewer or administrator.
+        #[arg(long, default_value = "viewer")]
+        role: String,
+    },
+    /// Disable a dashboard account and end its sessions.
+    DisableStaff { id: String },
 }
 
 fn main() -> Result<()> {
@@ -153,6 +166,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::RegisterVan { id, key, recipient } => {
             let (_, center) = open(&cli.config).await?;
             center.register_van(&id, &key, &recipient).await?;
+            audit_cli(&center, "van.register", &id, None).await?;
             println!("van {id} registered");
         }
         Command::RevokeVan { id } => {
@@ -160,6 +174,7 @@ async fn run(cli: Cli) -> Result<()> {
             if !center.db().revoke_van(&id, &chrono::Utc::now().to_rfc3339()).await? {
                 bail!("van {id} is unknown or already revoked");
             }
+            audit_cli(&center, "van.revoke", &id, None).await?;
             println!("van {id} revoked");
         }
         Command::Status => {
@@ -192,6 +207,22 @@ async fn run(cli: Cli) -> Result<()> {
                 serde_json::to_string_pretty(&CenterKeys::load(&cfg.keys_path())?.public_info())?
             );
         }
+        Command::AddStaff { id, name, role } => {
+            let (_, center) = open(&cli.config).await?;
+            let password = match std::env::var("QAFILA_STAFF_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => rpassword::prompt_password(format!("password for {id}: "))?,
+            };
+            let r = qafila_server::staff::put_staff(center.db().as_ref(), &id, &name, &role, &password).await?;
+            audit_cli(&center, "staff.put", &r.id, Some(&r.role)).await?;
+            println!("staff {} saved with role {}", r.id, r.role);
+        }
+        Command::DisableStaff { id } => {
+            let (_, center) = open(&cli.config).await?;
+            qafila_server::staff::disable(center.db().as_ref(), &id).await?;
+            audit_cli(&center, "staff.disable", &id, None).await?;
+            println!("staff {id} disabled");
+        }
         Command::RotateKey => {
             let cfg = Config::load(&cli.config)?;
             let mut keys = CenterKeys::load(&cfg.keys_path())?;
@@ -200,5 +231,14 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&keys.public_info())?);
         }
     }
+    Ok(())
+}
+
+/// Administration commands are staff actions too: the audit log names them `cli`.
+async fn audit_cli(center: &Center, action: &str, target: &str, detail: Option<&str>) -> Result<()> {
+    center
+        .db()
+        .audit(&chrono::Utc::now().to_rfc3339(), "cli", action, Some(target), detail)
+        .await?;
     Ok(())
 }

@@ -50,6 +50,22 @@ CREATE TABLE IF NOT EXISTS blobs (
 CREATE SEQUENCE IF NOT EXISTS blob_completion;
 CREATE INDEX IF NOT EXISTS blobs_by_completion ON blobs (completed_order);
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_by_queue ON documents (routed_to, status, updated_at);
+CREATE TABLE IF NOT EXISTS staff (
+    id TEXT PRIMARY KEY, display_name TEXT NOT NULL, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL, disabled_at TEXT
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY, staff_id TEXT NOT NULL, csrf TEXT NOT NULL,
+    created_at TEXT NOT NULL, expires_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at TEXT NOT NULL, staff_id TEXT NOT NULL,
+    action TEXT NOT NULL, target TEXT, detail TEXT
+);
+CREATE TABLE IF NOT EXISTS van_contacts (
+    van_id TEXT PRIMARY KEY, last_contact TEXT NOT NULL, report TEXT
+);
 "#;
 
 // Advisory lock keys: "qafila" in ASCII, then a number.
@@ -497,4 +513,242 @@ impl CenterDb for PgDb {
             changes: get(6)?,
         })
     }
+
+    async fn put_staff(&self, staff: &StaffRecord) -> DbResult<()> {
+        sqlx::query(
+            "INSERT INTO staff (id, display_name, role, password_hash, created_at, disabled_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (id) DO UPDATE SET display_name = $2, role = $3, password_hash = $4, disabled_at = $6",
+        )
+        .bind(&staff.id)
+        .bind(&staff.display_name)
+        .bind(&staff.role)
+        .bind(&staff.password_hash)
+        .bind(&staff.created_at)
+        .bind(&staff.disabled_at)
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+        .map_err(err)
+    }
+
+    async fn staff(&self, id: &str) -> DbResult<Option<StaffRecord>> {
+        let row = sqlx::query(&format!("SELECT {STAFF_COLS} FROM staff WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(err)?;
+        row.as_ref().map(staff_row).transpose().map_err(err)
+    }
+
+    async fn staff_list(&self) -> DbResult<Vec<StaffRecord>> {
+        let rows = sqlx::query(&format!("SELECT {STAFF_COLS} FROM staff ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(err)?;
+        rows.iter().map(staff_row).collect::<sqlx::Result<_>>().map_err(err)
+    }
+
+    async fn put_session(&self, session: &SessionRecord) -> DbResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, staff_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&session.token_hash)
+        .bind(&session.staff_id)
+        .bind(&session.csrf)
+        .bind(&session.created_at)
+        .bind(&session.expires_at)
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+        .map_err(err)
+    }
+
+    async fn session(&self, token_hash: &str) -> DbResult<Option<SessionRecord>> {
+        let row = sqlx::query(
+            "SELECT token_hash, staff_id, csrf, created_at, expires_at FROM sessions WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(err)?;
+        row.map(|r| -> sqlx::Result<SessionRecord> {
+            Ok(SessionRecord {
+                token_hash: r.try_get(0)?,
+                staff_id: r.try_get(1)?,
+                csrf: r.try_get(2)?,
+                created_at: r.try_get(3)?,
+                expires_at: r.try_get(4)?,
+            })
+        })
+        .transpose()
+        .map_err(err)
+    }
+
+    async fn delete_session(&self, token_hash: &str, now: &str) -> DbResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1 OR expires_at < $2")
+            .bind(token_hash)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    async fn delete_sessions_of(&self, staff_id: &str) -> DbResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE staff_id = $1")
+            .bind(staff_id)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    async fn audit(
+        &self,
+        at: &str,
+        staff_id: &str,
+        action: &str,
+        target: Option<&str>,
+        detail: Option<&str>,
+    ) -> DbResult<()> {
+        sqlx::query("INSERT INTO audit (at, staff_id, action, target, detail) VALUES ($1, $2, $3, $4, $5)")
+            .bind(at)
+            .bind(staff_id)
+            .bind(action)
+            .bind(target)
+            .bind(detail)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    async fn audit_log(&self, limit: i64) -> DbResult<Vec<AuditRecord>> {
+        let rows =
+            sqlx::query("SELECT seq, at, staff_id, action, target, detail FROM audit ORDER BY seq DESC LIMIT $1")
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(err)?;
+        rows.iter()
+            .map(|r| -> sqlx::Result<AuditRecord> {
+                Ok(AuditRecord {
+                    seq: r.try_get(0)?,
+                    at: r.try_get(1)?,
+                    staff_id: r.try_get(2)?,
+                    action: r.try_get(3)?,
+                    target: r.try_get(4)?,
+                    detail: r.try_get(5)?,
+                })
+            })
+            .collect::<sqlx::Result<_>>()
+            .map_err(err)
+    }
+
+    async fn touch_van(&self, van_id: &str, at: &str, report: Option<&str>) -> DbResult<()> {
+        sqlx::query(
+            "INSERT INTO van_contacts (van_id, last_contact, report) VALUES ($1, $2, $3)
+             ON CONFLICT (van_id) DO UPDATE SET last_contact = $2, report = coalesce($3, van_contacts.report)",
+        )
+        .bind(van_id)
+        .bind(at)
+        .bind(report)
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+        .map_err(err)
+    }
+
+    async fn van_contacts(&self) -> DbResult<Vec<VanContact>> {
+        let rows = sqlx::query("SELECT van_id, last_contact, report FROM van_contacts ORDER BY van_id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(err)?;
+        rows.iter()
+            .map(|r| -> sqlx::Result<VanContact> {
+                Ok(VanContact {
+                    van_id: r.try_get(0)?,
+                    last_contact: r.try_get(1)?,
+                    report: r.try_get(2)?,
+                })
+            })
+            .collect::<sqlx::Result<_>>()
+            .map_err(err)
+    }
+
+    async fn queue_counts(&self) -> DbResult<Vec<QueueCount>> {
+        let rows =
+            sqlx::query("SELECT routed_to, status, count(*) FROM documents GROUP BY routed_to, status ORDER BY 1, 2")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(err)?;
+        rows.iter()
+            .map(|r| -> sqlx::Result<QueueCount> {
+                Ok(QueueCount {
+                    routed_to: r.try_get(0)?,
+                    status: r.try_get(1)?,
+                    count: r.try_get(2)?,
+                })
+            })
+            .collect::<sqlx::Result<_>>()
+            .map_err(err)
+    }
+
+    async fn list_documents(
+        &self,
+        routed_to: &str,
+        status: &str,
+        limit: i64,
+        offset: i64,
+    ) -> DbResult<Vec<DocumentSummary>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SUMMARY_COLS} FROM documents WHERE routed_to = $1 AND status = $2
+             ORDER BY updated_at, id LIMIT $3 OFFSET $4"
+        ))
+        .bind(routed_to)
+        .bind(status)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter().map(summary_row).collect::<sqlx::Result<_>>().map_err(err)
+    }
+
+    async fn find_documents(&self, prefix: &str, limit: i64) -> DbResult<Vec<DocumentSummary>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SUMMARY_COLS} FROM documents WHERE left(id, length($1)) = $1 ORDER BY id LIMIT $2"
+        ))
+        .bind(prefix)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter().map(summary_row).collect::<sqlx::Result<_>>().map_err(err)
+    }
+}
+
+const STAFF_COLS: &str = "id, display_name, role, password_hash, created_at, disabled_at";
+const SUMMARY_COLS: &str = "id, van_id, routed_to, status, updated_at";
+
+fn staff_row(r: &PgRow) -> sqlx::Result<StaffRecord> {
+    Ok(StaffRecord {
+        id: r.try_get(0)?,
+        display_name: r.try_get(1)?,
+        role: r.try_get(2)?,
+        password_hash: r.try_get(3)?,
+        created_at: r.try_get(4)?,
+        disabled_at: r.try_get(5)?,
+    })
+}
+
+fn summary_row(r: &PgRow) -> sqlx::Result<DocumentSummary> {
+    Ok(DocumentSummary {
+        id: r.try_get(0)?,
+        van_id: r.try_get(1)?,
+        routed_to: r.try_get(2)?,
+        status: r.try_get(3)?,
+        updated_at: r.try_get(4)?,
+    })
 }

@@ -46,6 +46,22 @@ CREATE TABLE IF NOT EXISTS blobs (
 );
 CREATE INDEX IF NOT EXISTS blobs_by_completion ON blobs (completed_order);
 CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS documents_by_queue ON documents (routed_to, status, updated_at);
+CREATE TABLE IF NOT EXISTS staff (
+    id TEXT PRIMARY KEY, display_name TEXT NOT NULL, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL, disabled_at TEXT
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY, staff_id TEXT NOT NULL, csrf TEXT NOT NULL,
+    created_at TEXT NOT NULL, expires_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, staff_id TEXT NOT NULL, action TEXT NOT NULL,
+    target TEXT, detail TEXT
+);
+CREATE TABLE IF NOT EXISTS van_contacts (
+    van_id TEXT PRIMARY KEY, last_contact TEXT NOT NULL, report TEXT
+);
 "#;
 
 impl SqliteDb {
@@ -535,4 +551,271 @@ impl CenterDb for SqliteDb {
         })
         .await
     }
+
+    async fn put_staff(&self, staff: &StaffRecord) -> DbResult<()> {
+        let s = staff.clone();
+        self.run_durable(move |c| {
+            c.execute(
+                "INSERT INTO staff (id, display_name, role, password_hash, created_at, disabled_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (id) DO UPDATE SET display_name = ?2, role = ?3, password_hash = ?4, disabled_at = ?6",
+                params![
+                    s.id,
+                    s.display_name,
+                    s.role,
+                    s.password_hash,
+                    s.created_at,
+                    s.disabled_at
+                ],
+            )
+            .map(|_| ())
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn staff(&self, id: &str) -> DbResult<Option<StaffRecord>> {
+        let id = id.to_owned();
+        self.run(move |c| {
+            c.query_row(
+                &format!("SELECT {STAFF_COLS} FROM staff WHERE id = ?1"),
+                [id],
+                staff_row,
+            )
+            .optional()
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn staff_list(&self) -> DbResult<Vec<StaffRecord>> {
+        self.run(|c| {
+            let mut s = c
+                .prepare(&format!("SELECT {STAFF_COLS} FROM staff ORDER BY id"))
+                .map_err(err)?;
+            let rows = s.query_map([], staff_row).map_err(err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(err)
+        })
+        .await
+    }
+
+    async fn put_session(&self, session: &SessionRecord) -> DbResult<()> {
+        let s = session.clone();
+        self.run_durable(move |c| {
+            c.execute(
+                "INSERT INTO sessions (token_hash, staff_id, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![s.token_hash, s.staff_id, s.csrf, s.created_at, s.expires_at],
+            )
+            .map(|_| ())
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn session(&self, token_hash: &str) -> DbResult<Option<SessionRecord>> {
+        let t = token_hash.to_owned();
+        self.run(move |c| {
+            c.query_row(
+                "SELECT token_hash, staff_id, csrf, created_at, expires_at FROM sessions WHERE token_hash = ?1",
+                [t],
+                |r| {
+                    Ok(SessionRecord {
+                        token_hash: r.get(0)?,
+                        staff_id: r.get(1)?,
+                        csrf: r.get(2)?,
+                        created_at: r.get(3)?,
+                        expires_at: r.get(4)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn delete_session(&self, token_hash: &str, now: &str) -> DbResult<()> {
+        let (t, now) = (token_hash.to_owned(), now.to_owned());
+        self.run_durable(move |c| {
+            c.execute(
+                "DELETE FROM sessions WHERE token_hash = ?1 OR expires_at < ?2",
+                params![t, now],
+            )
+            .map(|_| ())
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn delete_sessions_of(&self, staff_id: &str) -> DbResult<()> {
+        let id = staff_id.to_owned();
+        self.run_durable(move |c| {
+            c.execute("DELETE FROM sessions WHERE staff_id = ?1", [id])
+                .map(|_| ())
+                .map_err(err)
+        })
+        .await
+    }
+
+    async fn audit(
+        &self,
+        at: &str,
+        staff_id: &str,
+        action: &str,
+        target: Option<&str>,
+        detail: Option<&str>,
+    ) -> DbResult<()> {
+        let row = (
+            at.to_owned(),
+            staff_id.to_owned(),
+            action.to_owned(),
+            target.map(str::to_owned),
+            detail.map(str::to_owned),
+        );
+        self.run_durable(move |c| {
+            c.execute(
+                "INSERT INTO audit (at, staff_id, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![row.0, row.1, row.2, row.3, row.4],
+            )
+            .map(|_| ())
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn audit_log(&self, limit: i64) -> DbResult<Vec<AuditRecord>> {
+        self.run(move |c| {
+            let mut s = c
+                .prepare("SELECT seq, at, staff_id, action, target, detail FROM audit ORDER BY seq DESC LIMIT ?1")
+                .map_err(err)?;
+            let rows = s
+                .query_map([limit], |r| {
+                    Ok(AuditRecord {
+                        seq: r.get(0)?,
+                        at: r.get(1)?,
+                        staff_id: r.get(2)?,
+                        action: r.get(3)?,
+                        target: r.get(4)?,
+                        detail: r.get(5)?,
+                    })
+                })
+                .map_err(err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(err)
+        })
+        .await
+    }
+
+    async fn touch_van(&self, van_id: &str, at: &str, report: Option<&str>) -> DbResult<()> {
+        let (v, at, rep) = (van_id.to_owned(), at.to_owned(), report.map(str::to_owned));
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO van_contacts (van_id, last_contact, report) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (van_id) DO UPDATE SET last_contact = ?2, report = coalesce(?3, report)",
+                params![v, at, rep],
+            )
+            .map(|_| ())
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn van_contacts(&self) -> DbResult<Vec<VanContact>> {
+        self.run(|c| {
+            let mut s = c
+                .prepare("SELECT van_id, last_contact, report FROM van_contacts ORDER BY van_id")
+                .map_err(err)?;
+            let rows = s
+                .query_map([], |r| {
+                    Ok(VanContact {
+                        van_id: r.get(0)?,
+                        last_contact: r.get(1)?,
+                        report: r.get(2)?,
+                    })
+                })
+                .map_err(err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(err)
+        })
+        .await
+    }
+
+    async fn queue_counts(&self) -> DbResult<Vec<QueueCount>> {
+        self.run(|c| {
+            let mut s = c
+                .prepare("SELECT routed_to, status, count(*) FROM documents GROUP BY routed_to, status ORDER BY 1, 2")
+                .map_err(err)?;
+            let rows = s
+                .query_map([], |r| {
+                    Ok(QueueCount {
+                        routed_to: r.get(0)?,
+                        status: r.get(1)?,
+                        count: r.get(2)?,
+                    })
+                })
+                .map_err(err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(err)
+        })
+        .await
+    }
+
+    async fn list_documents(
+        &self,
+        routed_to: &str,
+        status: &str,
+        limit: i64,
+        offset: i64,
+    ) -> DbResult<Vec<DocumentSummary>> {
+        let (r, st) = (routed_to.to_owned(), status.to_owned());
+        self.run(move |c| {
+            let mut s = c
+                .prepare(&format!(
+                    "SELECT {SUMMARY_COLS} FROM documents WHERE routed_to = ?1 AND status = ?2
+                     ORDER BY updated_at, id LIMIT ?3 OFFSET ?4"
+                ))
+                .map_err(err)?;
+            let rows = s.query_map(params![r, st, limit, offset], summary_row).map_err(err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(err)
+        })
+        .await
+    }
+
+    async fn find_documents(&self, prefix: &str, limit: i64) -> DbResult<Vec<DocumentSummary>> {
+        // A range on the primary key rather than LIKE: ids are lower-case hex UUIDs, and a range
+        // uses the index whatever the collation.
+        let lo = prefix.to_owned();
+        let hi = format!("{prefix}\u{10ffff}");
+        self.run(move |c| {
+            let mut s = c
+                .prepare(&format!(
+                    "SELECT {SUMMARY_COLS} FROM documents WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT ?3"
+                ))
+                .map_err(err)?;
+            let rows = s.query_map(params![lo, hi, limit], summary_row).map_err(err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(err)
+        })
+        .await
+    }
+}
+
+const STAFF_COLS: &str = "id, display_name, role, password_hash, created_at, disabled_at";
+const SUMMARY_COLS: &str = "id, van_id, routed_to, status, updated_at";
+
+fn staff_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffRecord> {
+    Ok(StaffRecord {
+        id: r.get(0)?,
+        display_name: r.get(1)?,
+        role: r.get(2)?,
+        password_hash: r.get(3)?,
+        created_at: r.get(4)?,
+        disabled_at: r.get(5)?,
+    })
+}
+
+fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentSummary> {
+    Ok(DocumentSummary {
+        id: r.get(0)?,
+        van_id: r.get(1)?,
+        routed_to: r.get(2)?,
+        status: r.get(3)?,
+        updated_at: r.get(4)?,
+    })
 }

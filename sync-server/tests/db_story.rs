@@ -382,6 +382,113 @@ async fn story(db: &dyn CenterDb) {
         db.blob_data(&whole).await.expect("data").as_deref(),
         Some(&b"whole transfer form"[..])
     );
+
+    staff_story(db).await;
+}
+
+/// Staff, sessions, audit, van contacts and the dashboard's queue queries.
+async fn staff_story(db: &dyn CenterDb) {
+    let alice = StaffRecord {
+        id: "alice".into(),
+        display_name: "Alice".into(),
+        role: "reviewer".into(),
+        password_hash: "$argon2id$fake".into(),
+        created_at: T0.into(),
+        disabled_at: None,
+    };
+    assert_eq!(db.staff("alice").await.expect("staff"), None);
+    db.put_staff(&alice).await.expect("put staff");
+    let promoted = StaffRecord {
+        role: "administrator".into(),
+        ..alice.clone()
+    };
+    db.put_staff(&promoted).await.expect("update staff");
+    assert_eq!(db.staff("alice").await.expect("staff"), Some(promoted.clone()));
+    assert_eq!(db.staff_list().await.expect("list"), vec![promoted]);
+
+    let session = |token: &str, expires: &str| SessionRecord {
+        token_hash: token.into(),
+        staff_id: "alice".into(),
+        csrf: format!("csrf-{token}"),
+        created_at: T0.into(),
+        expires_at: expires.into(),
+    };
+    db.put_session(&session("t1", "2099-01-01T00:00:00Z"))
+        .await
+        .expect("session 1");
+    db.put_session(&session("t2", "2000-01-01T00:00:00Z"))
+        .await
+        .expect("session 2");
+    db.put_session(&session("t3", "2099-01-01T00:00:00Z"))
+        .await
+        .expect("session 3");
+    assert_eq!(
+        db.session("t1").await.expect("session"),
+        Some(session("t1", "2099-01-01T00:00:00Z"))
+    );
+    // Ending one session also sweeps the expired ones, and only those.
+    db.delete_session("t1", T1).await.expect("logout");
+    assert_eq!(db.session("t1").await.expect("session"), None);
+    assert_eq!(db.session("t2").await.expect("session"), None, "expired session kept");
+    assert!(db.session("t3").await.expect("session").is_some());
+    db.delete_sessions_of("alice").await.expect("end all");
+    assert_eq!(db.session("t3").await.expect("session"), None);
+
+    db.audit(T0, "alice", "login", None, Some("ok")).await.expect("audit");
+    db.audit(T1, "alice", "review.accept", Some("app-1"), None)
+        .await
+        .expect("audit");
+    let log = db.audit_log(10).await.expect("audit log");
+    let seen: Vec<_> = log.iter().map(|a| (a.action.as_str(), a.target.as_deref())).collect();
+    assert_eq!(
+        seen,
+        [("review.accept", Some("app-1")), ("login", None)],
+        "newest first"
+    );
+    assert!(log[0].seq > log[1].seq);
+    assert_eq!(db.audit_log(1).await.expect("audit log").len(), 1);
+
+    // A contact without a report keeps the last report.
+    db.touch_van("van-01", T0, Some("{\"backlog\":3}"))
+        .await
+        .expect("touch");
+    db.touch_van("van-01", T1, None).await.expect("touch");
+    assert_eq!(
+        db.van_contacts().await.expect("contacts"),
+        vec![VanContact {
+            van_id: "van-01".into(),
+            last_contact: T1.into(),
+            report: Some("{\"backlog\":3}".into()),
+        }]
+    );
+
+    // Queues: counts per center and status add up; pages are ordered by last change; search by prefix.
+    let mut queued = Vec::new();
+    for (i, status) in ["sealed", "sealed", "accepted"].into_iter().enumerate() {
+        let mut d = doc(&format!("q0{i}-app"), "van-01", "rabat", status);
+        d.updated_at = format!("2025-07-0{}T00:00:00Z", 3 - i);
+        queued.push(d);
+    }
+    db.put_documents(&queued, "center:rabat").await.expect("queue docs");
+    let counts_now = db.counts("rabat").await.expect("counts");
+    let per_queue = db.queue_counts().await.expect("queue counts");
+    assert_eq!(per_queue.iter().map(|q| q.count).sum::<i64>(), counts_now.documents);
+    let sealed_rabat = per_queue
+        .iter()
+        .find(|q| q.routed_to == "rabat" && q.status == "sealed")
+        .map(|q| q.count);
+    assert_eq!(sealed_rabat, Some(2));
+    let page = db.list_documents("rabat", "sealed", 10, 0).await.expect("page");
+    let ids: Vec<_> = page.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["q01-app", "q00-app"], "oldest change first");
+    assert_eq!(
+        db.list_documents("rabat", "sealed", 1, 1).await.expect("page")[0].id,
+        "q00-app"
+    );
+    let found = db.find_documents("q0", 10).await.expect("find");
+    assert_eq!(found.len(), 3);
+    assert_eq!(db.find_documents("q01", 10).await.expect("find")[0].id, "q01-app");
+    assert!(db.find_documents("zz", 10).await.expect("find").is_empty());
 }
 
 #[tokio::test]

@@ -34,6 +34,10 @@ pub struct SyncOptions {
     pub request_timeout: Duration,
     /// Keep receipted enrollments this long before purging them.
     pub retention: chrono::Duration,
+    /// The van's freeze state for its status report (`ok`, `warn`, `blocked`).
+    pub freeze: &'static str,
+    /// The app version for its status report.
+    pub app_version: String,
 }
 
 impl Default for SyncOptions {
@@ -47,6 +51,8 @@ impl Default for SyncOptions {
             backoff: Duration::from_millis(250),
             request_timeout: Duration::from_secs(60),
             retention: chrono::Duration::zero(),
+            freeze: "ok",
+            app_version: env!("CARGO_PKG_VERSION").into(),
         }
     }
 }
@@ -190,6 +196,7 @@ pub async fn sync_once(
     a.push(progress).await?;
     a.pull().await?;
     a.report.purged = a.van.purge_receipted(a.opts.retention)?;
+    a.send_report().await?;
     Ok(a.report)
 }
 
@@ -304,6 +311,40 @@ impl Agent<'_> {
                 }
                 _ => return Err(refused(resp).await),
             }
+        }
+    }
+
+    /// Tells the center how this van is doing (its fleet view). A center too old to know the
+    /// report (404) is not an error: the report is informative.
+    async fn send_report(&mut self) -> Result<(), SyncError> {
+        let status = self.van.sync_status()?;
+        let journal = self.van.verify_journal()?;
+        let report = qafila_wire::report::VanReport {
+            app_version: self.opts.app_version.clone(),
+            van_clock: chrono::Utc::now(),
+            backlog: status.documents_pending,
+            batches_unreceipted: status.batches_unreceipted,
+            purged: status.purged,
+            freeze: self.opts.freeze.into(),
+            journal_entries: journal.entries,
+            journal_intact: journal.is_intact(),
+        };
+        let body = report.to_json();
+        let path = format!("/v1/vans/{}/report", self.van_id);
+        let sig = self.van.sign_request("POST", &path, &body);
+        let (url, van_id) = (format!("{}{path}", self.base), self.van_id.clone());
+        let resp = self
+            .send(|c| {
+                c.post(&url)
+                    .header(request::SENDER, &van_id)
+                    .header(request::SIGNATURE, &sig)
+                    .header("content-type", "application/json")
+                    .body(body.clone())
+            })
+            .await?;
+        match resp.status().as_u16() {
+            200..=299 | 404 => Ok(()),
+            _ => Err(refused(resp).await),
         }
     }
 

@@ -70,8 +70,15 @@ impl Engine {
             .enable_all()
             .build()
             .map_err(|e| EngineError::Sync(e.to_string()))?;
+        let freeze = match self.freeze_now().map(|f| f.state) {
+            Ok("blocked") => "blocked",
+            Ok("warn") => "warn",
+            _ => "ok",
+        };
         let opts = SyncOptions {
             attempts: 4,
+            freeze,
+            app_version: env!("CARGO_PKG_VERSION").into(),
             ..SyncOptions::default()
         };
         let mut last_error = None;

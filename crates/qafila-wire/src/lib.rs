@@ -18,6 +18,7 @@ mod cbor;
 pub mod envelope;
 pub mod error;
 pub mod receipt;
+pub mod report;
 pub mod request;
 
 pub use batch::{BatchPayload, BlobManifest, DocumentChanges, ReplicatedBatch, ReplicationPayload, UpdatePayload};
