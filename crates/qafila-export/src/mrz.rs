@@ -131,8 +131,9 @@ fn letter_pair(c: char) -> Option<&'static str> {
 ///
 /// A name that does not fit is truncated as Doc 9303 Part 3 describes: letters are taken from
 /// the secondary identifier's components, last component first, down to their initials, so that
-/// the field ends on a letter (marking the truncation); if initials still do not fit the field is
-/// cut, and a primary identifier that alone is too long is cut to the width.
+/// the field ends on a letter (marking the truncation); if even initials do not fit, the last
+/// components are dropped and the last one kept fills the field with as many of its letters as
+/// fit; a primary identifier that alone is too long is cut to the width.
 pub fn name_field(primary: &[String], secondary: &[String], width: usize) -> String {
     let join = |secondary: &[String]| {
         let mut s = primary.join("<");
@@ -142,6 +143,7 @@ pub fn name_field(primary: &[String], secondary: &[String], width: usize) -> Str
         }
         s
     };
+    let original = secondary;
     let mut secondary = secondary.to_vec();
     let mut text = join(&secondary);
     // Shorten the secondary components, the last first, one letter at a time: the line stays
@@ -158,6 +160,18 @@ pub fn name_field(primary: &[String], secondary: &[String], width: usize) -> Str
         text = join(&secondary);
     }
     if text.len() > width {
+        // Even initials do not fit: keep the components that do, and give the last one kept
+        // back as many of its letters as fill the field.
+        while !secondary.is_empty() && join(&secondary).len() > width {
+            secondary.pop();
+        }
+        let room = width.saturating_sub(join(&secondary).len());
+        if let Some(last) = secondary.len().checked_sub(1) {
+            let full = &original[last];
+            let keep = (secondary[last].len() + room).min(full.len());
+            secondary[last] = full[..keep].to_string();
+        }
+        text = join(&secondary);
         text.truncate(width);
     }
     while text.len() < width {
@@ -331,6 +345,8 @@ mod tests {
         let f = name_field(&p("ABDELOUAHAB BENABDELJALIL EL"), &p("YOUSSEF"), 30);
         assert_eq!(f.len(), 30);
         assert!(f.starts_with("ABDELOUAHAB<BENABDELJALIL<EL<<"));
+        let f = name_field(&p("OUAZZANI CHAHDI EL IDRISSI"), &p("FATIMA ZAHRA KHADIJA"), 30);
+        assert_eq!(f, "OUAZZANI<CHAHDI<EL<IDRISSI<<FA");
         let f = name_field(&p("TAZI"), &p("OMAR"), 30);
         assert_eq!(f, "TAZI<<OMAR<<<<<<<<<<<<<<<<<<<<");
     }
