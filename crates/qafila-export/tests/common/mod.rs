@@ -54,14 +54,14 @@ pub fn wsq_print(width: usize, height: usize, seed: u64) -> Vec<u8> {
 pub fn accepted(seed: u64) -> (Enrollment, HashMap<BlobRef, Vec<u8>>) {
     let mut e = applicant(seed, "van-7", "op-1", now());
     e.application.status = Status::Accepted;
-    if seed % 4 == 0 {
+    if seed.is_multiple_of(4) {
         e.civil.family_name.latin.clear();
         e.civil.given_names.latin.clear();
     }
-    if seed % 7 == 0 {
+    if seed.is_multiple_of(7) {
         e.civil.birth_date = BirthDate::Year(e.civil.birth_date.year());
     }
-    if seed % 11 == 0 {
+    if seed.is_multiple_of(11) {
         e.civil.given_names.latin = "Fatima-Zahra Khadîja Salma Imane Itto".into();
         e.civil.family_name.latin = "Ouazzani Chahdi El Idrissi".into();
     }
