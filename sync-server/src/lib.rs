@@ -7,6 +7,7 @@ pub mod center;
 pub mod config;
 pub mod dashboard;
 pub mod db;
+pub mod export;
 pub mod fleet;
 pub mod http;
 pub mod keys;

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
@@ -81,6 +82,39 @@ enum Command {
     },
     /// Disable a dashboard account and end its sessions.
     DisableStaff { id: String },
+    /// Write card personalization files (fields, TD1 MRZ, DG2 portrait) for accepted applications
+    /// routed here, encrypted to the personalization bureau's age key.
+    ExportCards {
+        #[arg(long)]
+        out: PathBuf,
+        /// The bureau's age recipient (age1...).
+        #[arg(long)]
+        recipient: String,
+        /// Date of issue (YYYY-MM-DD); today when left out.
+        #[arg(long)]
+        issue_date: Option<chrono::NaiveDate>,
+        /// Letters before the card number's digits.
+        #[arg(long, default_value = "Q")]
+        prefix: String,
+    },
+    /// Write ANSI/NIST-ITL 1-2011 transactions (Type-1, 2, 10, 14) for accepted applications routed
+    /// here, encrypted to the AFIS's age key.
+    ExportAfis {
+        #[arg(long)]
+        out: PathBuf,
+        /// The AFIS's age recipient (age1...).
+        #[arg(long)]
+        recipient: String,
+        /// Originating agency (1.008 ORI).
+        #[arg(long, default_value = "MAQAFILA0")]
+        ori: String,
+        /// Destination agency (1.007 DAI).
+        #[arg(long, default_value = "MAAFIS000")]
+        dai: String,
+        /// Type of transaction (1.004 TOT).
+        #[arg(long, default_value = "CNIE")]
+        tot: String,
+    },
 }
 
 fn main() -> Result<()> {
@@ -223,6 +257,52 @@ async fn run(cli: Cli) -> Result<()> {
             audit_cli(&center, "staff.disable", &id, None).await?;
             println!("staff {id} disabled");
         }
+        Command::ExportCards {
+            out,
+            recipient,
+            issue_date,
+            prefix,
+        } => {
+            let (_, center) = open(&cli.config).await?;
+            let to = age::x25519::Recipient::from_str(&recipient)
+                .map_err(|e| anyhow::anyhow!("--recipient: not an age recipient: {e}"))?;
+            let date = issue_date.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let s = qafila_server::export::export_cards(&center, &out, &to, date, &prefix).await?;
+            audit_cli(
+                &center,
+                "export.cards",
+                &out.display().to_string(),
+                Some(&format!("{} written", s.written.len())),
+            )
+            .await?;
+            report_export(&s)?;
+        }
+        Command::ExportAfis {
+            out,
+            recipient,
+            ori,
+            dai,
+            tot,
+        } => {
+            let (_, center) = open(&cli.config).await?;
+            let to = age::x25519::Recipient::from_str(&recipient)
+                .map_err(|e| anyhow::anyhow!("--recipient: not an age recipient: {e}"))?;
+            let options = qafila_export::AfisOptions {
+                date: chrono::Utc::now().date_naive(),
+                type_of_transaction: tot,
+                destination_agency: dai,
+                originating_agency: ori,
+            };
+            let s = qafila_server::export::export_afis(&center, &out, &to, &options).await?;
+            audit_cli(
+                &center,
+                "export.afis",
+                &out.display().to_string(),
+                Some(&format!("{} written", s.written.len())),
+            )
+            .await?;
+            report_export(&s)?;
+        }
         Command::RotateKey => {
             let cfg = Config::load(&cli.config)?;
             let mut keys = CenterKeys::load(&cfg.keys_path())?;
@@ -240,5 +320,19 @@ async fn audit_cli(center: &Center, action: &str, target: &str, detail: Option<&
         .db()
         .audit(&chrono::Utc::now().to_rfc3339(), "cli", action, Some(target), detail)
         .await?;
+    Ok(())
+}
+
+fn report_export(s: &qafila_server::export::ExportSummary) -> Result<()> {
+    println!("{} files written", s.written.len());
+    for (id, why) in &s.refused {
+        eprintln!("{id}: {why}");
+    }
+    if !s.refused.is_empty() {
+        bail!(
+            "{} accepted applications could not be exported (see above)",
+            s.refused.len()
+        );
+    }
     Ok(())
 }

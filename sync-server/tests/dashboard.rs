@@ -427,3 +427,152 @@ async fn staff_review_a_van_enrollment_and_the_van_sees_the_recapture() {
     let (st, _) = s.call(Some(&admin), Method::GET, "/api/audit", None, false).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepted_applications_export_to_card_personalization_and_afis_encrypted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = start(tmp.path()).await;
+    let mut v = van(tmp.path(), &s).await;
+    let mut ids = Vec::new();
+    for seed in [21, 22, 23] {
+        let (r, b) = with_real_images(seed);
+        let id = v.enroll(r, &b).unwrap();
+        v.seal(&id, None).unwrap();
+        ids.push(id.to_string());
+    }
+    sync_once(&mut v, &s.url, &SyncOptions::default(), &mut |_| {})
+        .await
+        .expect("sync");
+    s.center.review(&ids[0], Status::Accepted).await.unwrap();
+    s.center.review(&ids[1], Status::Accepted).await.unwrap();
+    s.center
+        .review(
+            &ids[2],
+            Status::Rejected {
+                reason: "document illegible".into(),
+            },
+        )
+        .await
+        .unwrap();
+
+    let bureau = age::x25519::Identity::generate();
+    let out = tmp.path().join("cards");
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+    let first = qafila_server::export::export_cards(&s.center, &out, &bureau.to_public(), date, "QA")
+        .await
+        .unwrap();
+    assert!(first.refused.is_empty(), "{:?}", first.refused);
+    assert_eq!(first.written.len(), 2, "only the accepted applications");
+    let mut numbers = Vec::new();
+    for name in &first.written {
+        let sealed = std::fs::read(out.join(name)).unwrap();
+        assert!(
+            serde_json::from_slice::<Value>(&sealed).is_err(),
+            "a card file is in clear"
+        );
+        let plain = qafila_wire::envelope::decrypt_with(std::slice::from_ref(&bureau), &sealed, 1 << 24).unwrap();
+        let card: Value = serde_json::from_slice(&plain).unwrap();
+        let lines: Vec<&str> = card["mrz"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines.iter().all(|l| l.len() == 30), "{lines:?}");
+        let number = card["document_number"].as_str().unwrap().to_owned();
+        assert!(number.starts_with("QA") && number.len() == 8, "{number}");
+        // Line 1: document code, state, then the number and its check digit.
+        assert_eq!(&lines[0][5..5 + number.len()], number);
+        let padded = format!("{number:<9}").replace(' ', "<");
+        assert_eq!(
+            lines[0].chars().nth(14),
+            Some(qafila_export::mrz::check_digit(&padded)),
+            "{}",
+            lines[0]
+        );
+        assert!(card["dg2_base64"].as_str().is_some_and(|d| d.len() > 100));
+        numbers.push(number);
+    }
+    numbers.sort();
+    assert_ne!(numbers[0], numbers[1], "two cards share a number");
+
+    // Exporting again assigns the same numbers.
+    let again = qafila_server::export::export_cards(&s.center, &out, &bureau.to_public(), date, "QA")
+        .await
+        .unwrap();
+    let mut renumbered = Vec::new();
+    for name in &again.written {
+        let plain = qafila_wire::envelope::decrypt_with(
+            std::slice::from_ref(&bureau),
+            &std::fs::read(out.join(name)).unwrap(),
+            1 << 24,
+        )
+        .unwrap();
+        let card: Value = serde_json::from_slice(&plain).unwrap();
+        renumbered.push(card["document_number"].as_str().unwrap().to_owned());
+    }
+    renumbered.sort();
+    assert_eq!(renumbered, numbers);
+
+    let afis = age::x25519::Identity::generate();
+    let options = qafila_export::AfisOptions {
+        date,
+        type_of_transaction: "CNIE".into(),
+        destination_agency: "MAAFIS000".into(),
+        originating_agency: "MAQAFILA0".into(),
+    };
+    let sent = qafila_server::export::export_afis(&s.center, &tmp.path().join("afis"), &afis.to_public(), &options)
+        .await
+        .unwrap();
+    assert_eq!(sent.written.len(), 2);
+    for name in &sent.written {
+        let plain = qafila_wire::envelope::decrypt_with(
+            std::slice::from_ref(&afis),
+            &std::fs::read(tmp.path().join("afis").join(name)).unwrap(),
+            1 << 26,
+        )
+        .unwrap();
+        let records = qafila_export::nist::parse(&plain).unwrap();
+        let kinds: Vec<u8> = records.iter().map(|r| r.kind).collect();
+        assert_eq!(&kinds[..3], [1, 2, 10], "{kinds:?}");
+        assert_eq!(kinds.iter().filter(|k| **k == 14).count(), 10, "{kinds:?}");
+    }
+}
+
+/// A sample applicant whose portrait is a JPEG (a baseline header the exports read; no pixels need
+/// decoding) and whose ten prints are real WSQ files, as a van holds them.
+fn with_real_images(seed: u64) -> (qafila_domain::Enrollment, Vec<Vec<u8>>) {
+    use qafila_domain::{BlobRef, FingerSlot};
+    use sha2::{Digest, Sha256};
+    let (mut r, _) = sample::complete(seed, "VAN-07", "SUP", Utc::now());
+    let reference = |b: &[u8]| BlobRef(hex::encode(Sha256::digest(b)));
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    jpeg.extend_from_slice(b"JFIF\0\x01\x01\x00\x00\x01\x00\x01\x00\x00");
+    jpeg.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08, 0x02, 0x1C, 0x01, 0xA4]);
+    jpeg.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+    jpeg.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x0C, 3, 1, 0, 2, 0x11, 3, 0x11, 0, 0x3F, 0]);
+    jpeg.extend((0..64u64).map(|i| (seed.wrapping_mul(31).wrapping_add(i * 7) % 0xFE) as u8));
+    jpeg.extend_from_slice(&[0xFF, 0xD9]);
+    if let Some(p) = r.portrait.as_mut() {
+        p.blob = reference(&jpeg);
+    }
+    let mut blobs = vec![jpeg];
+    for (n, slot) in r.fingerprints.iter_mut() {
+        let (w, h) = (160usize, 200usize);
+        let pixels = (0..w * h)
+            .map(|i| {
+                let (x, y) = ((i % w) as f32, (i / w) as f32);
+                let d = ((x - 80.0).powi(2) + (y - 100.0).powi(2)).sqrt();
+                (128.0 + 100.0 * (d / (3.0 + f32::from(n.number() % 3))).sin()) as u8
+            })
+            .collect();
+        let image = qafila_wsq::GrayImage::new(w, h, pixels).unwrap();
+        let wsq = qafila_wsq::encode(&image, 0.75, 500).unwrap();
+        if let FingerSlot::Impression { blob, .. } = slot {
+            *blob = reference(&wsq);
+        }
+        blobs.push(wsq);
+    }
+    (r, blobs)
+}
