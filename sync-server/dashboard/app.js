@@ -20,6 +20,7 @@ const TEXT = {
     search: "Rechercher un dossier", search_hint: "Début de l'identifiant (au moins 4 caractères)", find: "Chercher",
     no_result: "Aucun dossier ne commence par ces caractères.",
     status: "Statut", routed_to: "Centre", updated: "Mis à jour", open: "Ouvrir",
+    male: "Masculin", female: "Féminin",
     civil: "État civil", family_name: "Nom", given_names: "Prénoms", sex: "Sexe", birth: "Naissance",
     fingers: "Empreintes", quality: "qualité", exception: "exception", no_portrait: "Pas de portrait",
     review: "Décision", accept: "Accepter", reject: "Rejeter", reason: "Motif du rejet",
@@ -58,6 +59,7 @@ const TEXT = {
     search: "البحث عن ملف", search_hint: "بداية المعرّف (4 أحرف على الأقل)", find: "بحث",
     no_result: "لا يوجد ملف يبدأ بهذه الأحرف.",
     status: "الحالة", routed_to: "المركز", updated: "آخر تحديث", open: "فتح",
+    male: "ذكر", female: "أنثى",
     civil: "الحالة المدنية", family_name: "الاسم العائلي", given_names: "الاسم الشخصي", sex: "الجنس", birth: "الولادة",
     fingers: "البصمات", quality: "الجودة", exception: "استثناء", no_portrait: "لا توجد صورة",
     review: "القرار", accept: "قبول", reject: "رفض", reason: "سبب الرفض",
@@ -358,17 +360,21 @@ function nameOf(n) {
 function applicationView(a) {
   const r = a.record;
   const c = r.civil || {};
-  const dob = c.date_of_birth ? (c.date_of_birth.date || c.date_of_birth.year || JSON.stringify(c.date_of_birth)) : "—";
+  const dob = c.birth_date ?? "—";
+  const place = c.birth_place ? [c.birth_place.commune || c.birth_place.city, c.birth_place.province || c.birth_place.country].filter(Boolean).join(", ") : "—";
   const fingers = Object.entries(r.fingerprints || {}).map(([pos, f]) =>
     h("tr", {}, h("td", {}, t("finger", pos)), h("td", { class: f.state === "impression" && f.quality < 40 ? "warn" : "" }, f.state === "impression" ? `${t("quality")} ${f.quality}` : `${t("exception")}: ${f.exception}`)),
   );
   const status = a.record.application.status;
-  const statusText = typeof status === "string" ? status : status.state || JSON.stringify(status);
+  const statusName = typeof status === "string" ? status : status.state || Object.keys(status)[0] || "";
+  const statusText = a.queue ? t(`q_${a.queue}`) : statusName;
   return h(
     "section",
     { class: "card", id: "application", "data-id": a.id },
     h("h1", { dir: "ltr" }, a.id),
-    h("p", {}, h("span", { class: "pill", id: "app-status" }, statusText), " ", t(a.routed_to)),
+    h("p", {}, h("span", { class: "pill", id: "app-status", "data-status": statusName }, statusText), " ", t(a.routed_to)),
+    status.items ? h("p", { id: "app-requested" }, `${t("items")} : ${status.items.join(", ")}${status.note ? ` — ${status.note}` : ""}`) : null,
+    status.reason ? h("p", { id: "app-reason" }, `${t("reason")} : ${status.reason}`) : null,
     h(
       "div",
       { class: "row" },
@@ -377,7 +383,7 @@ function applicationView(a) {
         "div",
         { class: "grow" },
         h("h2", {}, t("civil")),
-        h("dl", {}, h("dt", {}, t("family_name")), h("dd", {}, nameOf(c.family_name)), h("dt", {}, t("given_names")), h("dd", {}, nameOf(c.given_names)), h("dt", {}, t("sex")), h("dd", {}, c.sex ?? "—"), h("dt", {}, t("birth")), h("dd", {}, String(dob))),
+        h("dl", {}, h("dt", {}, t("family_name")), h("dd", {}, nameOf(c.family_name)), h("dt", {}, t("given_names")), h("dd", {}, nameOf(c.given_names)), h("dt", {}, t("sex")), h("dd", {}, c.sex ? t(c.sex) : "—"), h("dt", {}, t("birth")), h("dd", {}, `${dob} · ${place}`)),
       ),
       h("div", { class: "grow" }, h("h2", {}, t("fingers")), h("table", {}, h("tbody", {}, ...fingers))),
     ),
