@@ -29,6 +29,9 @@ pub struct Config {
     /// Seconds between replication rounds while serving.
     #[serde(default = "default_replicate_every")]
     pub replicate_every_s: u64,
+    /// Bounds on memory, time and connections per client.
+    #[serde(default)]
+    pub limits: crate::limits::Limits,
 }
 
 fn default_listen() -> SocketAddr {

@@ -46,6 +46,8 @@ use crate::staff::{self, Role, Session, StaffError};
 pub const COOKIE: &str = "qafila_session";
 /// The CSRF header's name.
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Largest request body the dashboard accepts (its requests are small JSON objects).
+pub const MAX_BODY: usize = 256 * 1024;
 
 const INDEX_HTML: &str = include_str!("../dashboard/index.html");
 const APP_JS: &str = include_str!("../dashboard/app.js");

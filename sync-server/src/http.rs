@@ -24,8 +24,14 @@ use serde::Deserialize;
 
 use crate::center::{Center, CenterError, Ingested};
 
-/// The router over a center.
+/// The router over a center, with the default request timeout.
 pub fn router(center: Arc<Center>) -> Router {
+    router_with(center, &crate::limits::Limits::default())
+}
+
+/// The router over a center with these limits.
+pub fn router_with(center: Arc<Center>, limits: &crate::limits::Limits) -> Router {
+    let timeout = limits.request_timeout();
     Router::new()
         .route("/v1/batches", post(post_batch))
         .route("/v1/blobs/{sha}", head(head_blob).patch(patch_blob))
@@ -34,9 +40,94 @@ pub fn router(center: Arc<Center>) -> Router {
         .route("/v1/replication", get(get_replication))
         .route("/v1/replication/blobs/{sha}", get(get_replication_blob))
         .route("/v1/status", get(get_status))
-        .merge(crate::dashboard::routes())
+        .merge(crate::dashboard::routes().layer(DefaultBodyLimit::max(crate::dashboard::MAX_BODY)))
         .layer(DefaultBodyLimit::max(qafila_wire::MAX_ENVELOPE_BYTES))
+        .layer(axum::middleware::from_fn(move |req, next| within(timeout, req, next)))
         .with_state(center)
+}
+
+/// Ends a request that has not been answered in time (a client trickling its body, a stuck
+/// handler) with 408, freeing its connection and whatever it held.
+async fn within(timeout: std::time::Duration, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => (
+            StatusCode::REQUEST_TIMEOUT,
+            axum::Json(serde_json::json!({"code": "timeout", "message": "the request took too long: send it again"})),
+        )
+            .into_response(),
+    }
+}
+
+/// Reads a request body within the center's memory budget: waits for room for `factor` times its
+/// declared length (the body and what is decoded from it), then reads at most `limit` bytes.
+async fn budgeted_body<'c>(
+    c: &'c Center,
+    h: &HeaderMap,
+    body: axum::body::Body,
+    limit: usize,
+    factor: u64,
+) -> Result<(Bytes, tokio::sync::SemaphorePermit<'c>), ApiError> {
+    let declared = h
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(limit as u64);
+    if declared > limit as u64 {
+        return Err(ApiError(CenterError::Wire(qafila_wire::WireError::TooLarge {
+            what: "request body",
+            size: declared as usize,
+            limit,
+        })));
+    }
+    let permit = c.budget().reserve(declared.saturating_mul(factor)).await;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        ApiError(CenterError::Wire(qafila_wire::WireError::Malformed {
+            what: "request body",
+            reason: e.to_string(),
+        }))
+    })?;
+    Ok((bytes, permit))
+}
+
+/// Largest blob chunk accepted in one PATCH (vans send 256 KiB).
+pub const MAX_CHUNK_BYTES: usize = 8 * 1024 * 1024;
+
+/// Serves the router on `listener` with header timeouts and a connection cap, which
+/// `axum::serve` does not offer: a client that opens connections and never finishes its headers
+/// is dropped after `header_timeout_s`.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: &crate::limits::Limits,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1) as usize));
+    let header_timeout = limits.header_timeout();
+    loop {
+        let permit = slots.clone().acquire_owned().await.map_err(std::io::Error::other)?;
+        let (stream, _) = match listener.accept().await {
+            Ok(s) => s,
+            // Out of file descriptors and the like: wait a little rather than spin.
+            Err(e) => {
+                tracing::warn!("accept: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let _ = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .await;
+            drop(permit);
+        });
+    }
 }
 
 struct ApiError(CenterError);
@@ -101,7 +192,9 @@ fn number(h: &HeaderMap, name: &str) -> Result<i64, ApiError> {
     })
 }
 
-async fn post_batch(State(c): State<Arc<Center>>, body: Bytes) -> Result<Response, ApiError> {
+async fn post_batch(State(c): State<Arc<Center>>, h: HeaderMap, body: axum::body::Body) -> Result<Response, ApiError> {
+    // The envelope, its decrypted payload and the merged documents: about three times its size.
+    let (body, _room) = budgeted_body(&c, &h, body, qafila_wire::MAX_ENVELOPE_BYTES, 3).await?;
     match c.ingest(&body).await? {
         Ingested::Receipt(r) => Ok(([("content-type", "application/cbor")], r).into_response()),
         Ingested::NeedBlobs(missing) => Ok((
@@ -128,8 +221,9 @@ async fn patch_blob(
     Path(sha): Path<String>,
     uri: Uri,
     h: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
+    let (body, _room) = budgeted_body(&c, &h, body, MAX_CHUNK_BYTES, 2).await?;
     c.authenticate_van(
         header(&h, request::SENDER)?,
         "PATCH",

@@ -11,6 +11,7 @@ pub mod export;
 pub mod fleet;
 pub mod http;
 pub mod keys;
+pub mod limits;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod queue;

@@ -137,7 +137,7 @@ async fn open(config: &Path) -> Result<(Config, Arc<Center>)> {
         None => Arc::new(qafila_server::sqlite::SqliteDb::open(&cfg.data_dir.join("center.db"))?),
     };
     db.migrate().await?;
-    let center = Center::new(keys, db, cfg.routing.clone(), cfg.peers.clone());
+    let center = Center::new(keys, db, cfg.routing.clone(), cfg.peers.clone()).with_limits(&cfg.limits);
     Ok((cfg, Arc::new(center)))
 }
 
@@ -163,6 +163,7 @@ async fn run(cli: Cli) -> Result<()> {
                 routing: Routing::default(),
                 peers: vec![],
                 replicate_every_s: 10,
+                limits: Default::default(),
             };
             if !cli.config.exists() {
                 if let Some(dir) = cli.config.parent() {
@@ -195,7 +196,8 @@ async fn run(cli: Cli) -> Result<()> {
                 .await
                 .with_context(|| format!("listening on {}", cfg.listen))?;
             tracing::info!(center = %center.id, addr = %cfg.listen, "serving");
-            axum::serve(listener, qafila_server::http::router(center)).await?;
+            let app = qafila_server::http::router_with(center, &cfg.limits);
+            qafila_server::http::serve(listener, app, &cfg.limits).await?;
         }
         Command::RegisterVan { id, key, recipient } => {
             let (_, center) = open(&cli.config).await?;
