@@ -19,6 +19,7 @@ pub mod envelope;
 pub mod error;
 pub mod receipt;
 pub mod request;
+pub mod usb;
 
 pub use batch::{BatchPayload, BlobManifest, DocumentChanges, ReplicatedBatch, ReplicationPayload, UpdatePayload};
 pub use envelope::{Envelope, Kind};
