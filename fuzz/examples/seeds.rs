@@ -105,7 +105,11 @@ fn main() {
     write(&dir("envelope"), "replication", &[&[0], &replication_env]);
     write(&dir("envelope"), "batch-plaintext", &[&[1], &batch.to_bytes()]);
     write(&dir("envelope"), "updates-plaintext", &[&[2], &updates.to_bytes()]);
-    write(&dir("envelope"), "replication-plaintext", &[&[3], &replication.to_bytes()]);
+    write(
+        &dir("envelope"),
+        "replication-plaintext",
+        &[&[3], &replication.to_bytes()],
+    );
     write(&dir("payload"), "batch", &[&[0], &batch.to_bytes()]);
     write(&dir("payload"), "updates", &[&[1], &updates.to_bytes()]);
     write(&dir("payload"), "replication", &[&[2], &replication.to_bytes()]);

@@ -230,6 +230,8 @@ impl SbiScanner {
         body: &[u8],
     ) -> Result<Vec<Impression>, ScanError> {
         let reply = crate::fields::parse_body("RCAPTURE", body)?;
+        // The hash chain admits one capture at a time, however the reply arrived.
+        let _one_at_a_time = self.capturing.lock().unwrap_or_else(|e| e.into_inner());
         capture::impressions(self, request, transaction_id, &reply)
     }
 
