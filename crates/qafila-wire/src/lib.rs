@@ -20,6 +20,7 @@ pub mod error;
 pub mod receipt;
 pub mod report;
 pub mod request;
+pub mod usb;
 
 pub use batch::{BatchPayload, BlobManifest, DocumentChanges, ReplicatedBatch, ReplicationPayload, UpdatePayload};
 pub use envelope::{Envelope, Kind};
