@@ -136,6 +136,7 @@ pub struct Center {
     peers: Vec<Peer>,
     // Merges read a document, change it and write it back: one writer at a time keeps that atomic.
     write: tokio::sync::Mutex<()>,
+    metrics: crate::metrics::Metrics,
 }
 
 impl Center {
@@ -148,7 +149,13 @@ impl Center {
             routing,
             peers,
             write: tokio::sync::Mutex::new(()),
+            metrics: crate::metrics::Metrics::default(),
         }
+    }
+
+    /// The counters `/metrics` reports.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
     }
 
     /// The storage.
@@ -344,6 +351,7 @@ impl Center {
             received_at: Utc::now().to_rfc3339(),
         };
         self.db.commit_batch(&batch, &docs, &format!("van:{}", van.id)).await?;
+        self.metrics.batch_accepted(docs.len());
         self.touch_van(&van.id).await?;
         tracing::info!(van = %van.id, seq, documents = docs.len(), "batch accepted");
         Ok(Ingested::Receipt(signed))

@@ -3,6 +3,7 @@
 //! the other center. Storage sits behind [`db::CenterDb`] (SQLite or PostgreSQL).
 #![forbid(unsafe_code)]
 
+pub mod backup;
 pub mod center;
 pub mod config;
 pub mod dashboard;
@@ -10,6 +11,7 @@ pub mod db;
 pub mod fleet;
 pub mod http;
 pub mod keys;
+pub mod metrics;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod queue;
