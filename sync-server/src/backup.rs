@@ -272,6 +272,8 @@ pub async fn backup(
     let dump = out.join(storage.dump_name());
     let content = match storage {
         Storage::Sqlite(path) => {
+            // A center that never served has no database file yet: opening creates it, empty.
+            drop(storage.open().await?);
             sqlite_copy(path, &dump).await?;
             // The copy is one snapshot: describe the copy, not the live file that moved on since.
             let copy = crate::sqlite::SqliteDb::open(&dump)?;
