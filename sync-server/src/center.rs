@@ -137,6 +137,7 @@ pub struct Center {
     // Merges read a document, change it and write it back: one writer at a time keeps that atomic.
     write: tokio::sync::Mutex<()>,
     budget: crate::limits::Budget,
+    metrics: crate::metrics::Metrics,
 }
 
 impl Center {
@@ -150,6 +151,7 @@ impl Center {
             peers,
             write: tokio::sync::Mutex::new(()),
             budget: crate::limits::Budget::new(crate::limits::Limits::default().memory_budget_mib),
+            metrics: crate::metrics::Metrics::default(),
         }
     }
 
@@ -162,6 +164,11 @@ impl Center {
     /// The memory budget request bodies are read within.
     pub fn budget(&self) -> &crate::limits::Budget {
         &self.budget
+    }
+
+    /// The counters `/metrics` reports.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
     }
 
     /// The storage.
@@ -357,6 +364,7 @@ impl Center {
             received_at: Utc::now().to_rfc3339(),
         };
         self.db.commit_batch(&batch, &docs, &format!("van:{}", van.id)).await?;
+        self.metrics.batch_accepted(docs.len());
         self.touch_van(&van.id).await?;
         tracing::info!(van = %van.id, seq, documents = docs.len(), "batch accepted");
         Ok(Ingested::Receipt(signed))

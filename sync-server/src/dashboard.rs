@@ -155,7 +155,7 @@ fn cookie_token(h: &HeaderMap) -> Option<&str> {
 }
 
 /// The session of a request that only reads, with at least role `need`.
-async fn reader(c: &Center, h: &HeaderMap, need: Role) -> Result<Session, DashError> {
+pub(crate) async fn reader(c: &Center, h: &HeaderMap, need: Role) -> Result<Session, DashError> {
     let token = cookie_token(h).ok_or(StaffError::NoSession)?;
     let s = staff::session(c.db().as_ref(), token).await?;
     if let Err(e) = s.require(need) {

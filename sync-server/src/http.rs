@@ -10,6 +10,10 @@
 //! | `GET /v1/replication?changes=&batches=&blobs=` | peer center | replication envelope |
 //! | `GET /v1/replication/blobs/{sha256}` | peer center | a blob's transfer form |
 //! | `GET /v1/status` | anyone | counts, no personal data |
+//! | `GET /metrics` | scraper (`Authorization: Bearer <metrics_token>`) | Prometheus metrics; 404 when no token is configured |
+//! | `GET /openapi.json` | signed-in staff | this API as OpenAPI 3.1 (`docs/openapi.json`) |
+//!
+//! The dashboard's `/api/` routes are listed in [`crate::dashboard`].
 
 use std::sync::Arc;
 
@@ -23,15 +27,29 @@ use qafila_wire::{blob, request};
 use serde::Deserialize;
 
 use crate::center::{Center, CenterError, Ingested};
+use crate::metrics::ErrorCode;
 
-/// The router over a center, with the default request timeout.
-pub fn router(center: Arc<Center>) -> Router {
-    router_with(center, &crate::limits::Limits::default())
+/// The API document served at `/openapi.json`; a test keeps it and the routes below in step.
+pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
+
+/// What the router needs besides the center.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The bearer token `/metrics` asks for; `None` turns `/metrics` off (404).
+    pub metrics_token: Option<String>,
+    /// Request timeout (and, for [`serve`], header timeout and connection cap).
+    pub limits: crate::limits::Limits,
 }
 
-/// The router over a center with these limits.
-pub fn router_with(center: Arc<Center>, limits: &crate::limits::Limits) -> Router {
-    let timeout = limits.request_timeout();
+/// The router over a center, without metrics.
+pub fn router(center: Arc<Center>) -> Router {
+    router_with(center, Options::default())
+}
+
+/// The router over a center with these options.
+pub fn router_with(center: Arc<Center>, options: Options) -> Router {
+    let token = Arc::new(options.metrics_token);
+    let timeout = options.limits.request_timeout();
     Router::new()
         .route("/v1/batches", post(post_batch))
         .route("/v1/blobs/{sha}", head(head_blob).patch(patch_blob))
@@ -40,6 +58,15 @@ pub fn router_with(center: Arc<Center>, limits: &crate::limits::Limits) -> Route
         .route("/v1/replication", get(get_replication))
         .route("/v1/replication/blobs/{sha}", get(get_replication_blob))
         .route("/v1/status", get(get_status))
+        .route_layer(axum::middleware::map_response_with_state(center.clone(), count_error))
+        .route(
+            "/metrics",
+            get(move |State(c): State<Arc<Center>>, h: HeaderMap| {
+                let token = token.clone();
+                async move { crate::metrics::scrape(&c, &h, token.as_ref().as_deref()).await }
+            }),
+        )
+        .route("/openapi.json", get(openapi))
         .merge(crate::dashboard::routes().layer(DefaultBodyLimit::max(crate::dashboard::MAX_BODY)))
         .layer(DefaultBodyLimit::max(qafila_wire::MAX_ENVELOPE_BYTES))
         .layer(axum::middleware::from_fn(move |req, next| within(timeout, req, next)))
@@ -170,8 +197,22 @@ impl IntoResponse for ApiError {
         {
             resp.headers_mut().insert(blob::UPLOAD_OFFSET, v);
         }
+        resp.extensions_mut().insert(ErrorCode(self.0.code()));
         resp
     }
+}
+
+/// Counts the van protocol's error responses by the code [`ApiError`] left on them.
+async fn count_error(State(c): State<Arc<Center>>, resp: Response) -> Response {
+    if let Some(ErrorCode(code)) = resp.extensions().get::<ErrorCode>() {
+        c.metrics().error(code);
+    }
+    resp
+}
+
+async fn openapi(State(c): State<Arc<Center>>, h: HeaderMap) -> Result<Response, crate::dashboard::DashError> {
+    crate::dashboard::reader(&c, &h, crate::staff::Role::Viewer).await?;
+    Ok(([("content-type", "application/json")], OPENAPI).into_response())
 }
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Result<&'a str, ApiError> {
@@ -195,6 +236,7 @@ fn number(h: &HeaderMap, name: &str) -> Result<i64, ApiError> {
 async fn post_batch(State(c): State<Arc<Center>>, h: HeaderMap, body: axum::body::Body) -> Result<Response, ApiError> {
     // The envelope, its decrypted payload and the merged documents: about three times its size.
     let (body, _room) = budgeted_body(&c, &h, body, qafila_wire::MAX_ENVELOPE_BYTES, 3).await?;
+    c.metrics().received(body.len());
     match c.ingest(&body).await? {
         Ingested::Receipt(r) => Ok(([("content-type", "application/cbor")], r).into_response()),
         Ingested::NeedBlobs(missing) => Ok((
@@ -224,6 +266,7 @@ async fn patch_blob(
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     let (body, _room) = budgeted_body(&c, &h, body, MAX_CHUNK_BYTES, 2).await?;
+    c.metrics().received(body.len());
     c.authenticate_van(
         header(&h, request::SENDER)?,
         "PATCH",

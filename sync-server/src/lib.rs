@@ -3,6 +3,7 @@
 //! the other center. Storage sits behind [`db::CenterDb`] (SQLite or PostgreSQL).
 #![forbid(unsafe_code)]
 
+pub mod backup;
 pub mod center;
 pub mod config;
 pub mod dashboard;
@@ -12,6 +13,7 @@ pub mod fleet;
 pub mod http;
 pub mod keys;
 pub mod limits;
+pub mod metrics;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod queue;

@@ -28,7 +28,13 @@ async fn serve(dir: &std::path::Path, limits: Limits) -> String {
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    let app = qafila_server::http::router_with(center, &limits);
+    let app = qafila_server::http::router_with(
+        center,
+        qafila_server::http::Options {
+            limits: limits.clone(),
+            ..Default::default()
+        },
+    );
     tokio::spawn(async move { qafila_server::http::serve(listener, app, &limits).await });
     addr
 }
