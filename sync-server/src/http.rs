@@ -10,6 +10,7 @@
 //! | `GET /v1/replication?changes=&batches=&blobs=` | peer center | replication envelope |
 //! | `GET /v1/replication/blobs/{sha256}` | peer center | a blob's transfer form |
 //! | `GET /v1/status` | anyone | counts, no personal data |
+//! | `GET /v1/vans/{van}/appointments` | that van | its drives' appointment lists (see [`crate::appointments`]) |
 
 use std::sync::Arc;
 
@@ -35,6 +36,7 @@ pub fn router(center: Arc<Center>) -> Router {
         .route("/v1/replication/blobs/{sha}", get(get_replication_blob))
         .route("/v1/status", get(get_status))
         .merge(crate::dashboard::routes())
+        .merge(crate::appointments::routes())
         .layer(DefaultBodyLimit::max(qafila_wire::MAX_ENVELOPE_BYTES))
         .with_state(center)
 }
