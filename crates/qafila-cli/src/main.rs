@@ -593,8 +593,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 print_json(&report)?;
             } else {
                 println!(
-                    "{} batches ({} enrollments) receipted, {} blobs sent, {} updates applied, {} purged, {} retries",
-                    report.batches, report.documents, report.blobs, report.updates, report.purged, report.retries
+                    "{} batches ({} enrollments) receipted, {} blobs sent, {} updates applied, {} purged, {} retries, {} appointment lists received",
+                    report.batches,
+                    report.documents,
+                    report.blobs,
+                    report.updates,
+                    report.purged,
+                    report.retries,
+                    report.appointments
                 );
             }
         }
