@@ -57,7 +57,7 @@ pub struct Published {
     pub appointments: usize,
 }
 
-/// Whether a van or drive id is acceptable: 1 to 64 ASCII letters, digits, `-` or `_`.
+/// Whether a drive id or booking reference is acceptable: 1 to 64 ASCII letters, digits, `-` or `_`.
 fn is_id(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
@@ -84,11 +84,13 @@ pub fn check_drive(drive_id: &str, from: NaiveDate, to: NaiveDate, today: NaiveD
 pub fn parse_portal(json: &[u8], from: NaiveDate, to: NaiveDate) -> Result<Vec<Appointment>, Vec<String>> {
     let entries: Vec<Value> = match serde_json::from_slice::<Value>(json) {
         Ok(Value::Array(a)) => a,
-        Ok(Value::Object(o)) if o.get("appointments").is_some_and(Value::is_array) => o
-            .get("appointments")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default(),
+        // Some exports wrap the list in an object; take it as it comes.
+        Ok(Value::Object(mut o)) if o.get("appointments").is_some_and(Value::is_array) => {
+            match o.remove("appointments") {
+                Some(Value::Array(a)) => a,
+                _ => Vec::new(),
+            }
+        }
         Ok(_) => return Err(vec!["the file must be a JSON list of appointments".into()]),
         Err(e) => return Err(vec![format!("the file is not JSON: {e}")]),
     };

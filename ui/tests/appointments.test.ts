@@ -18,6 +18,7 @@ const a = (drive_id: string, start: string, end: string, booking: string, slot: 
   name_ar: '',
   birth_date: null,
   draft_id: null,
+  enrolled: null,
 });
 
 describe('currentDrive', () => {
@@ -70,5 +71,14 @@ describe('mock engine appointments', () => {
     expect(again.id).toBe(d.id);
     expect(((await b.handle('appointments')) as Appointment[])[0].draft_id).toBe(d.id);
     await expect(b.handle('draft_from_appointment', { drive_id: 'D1', booking: 'nope' })).rejects.toMatchObject({ code: 'bad_input' });
+    // Discarded, the booking is free again; once a draft from it is sealed, it is enrolled.
+    await b.handle('draft_discard', { id: d.id });
+    expect(((await b.handle('appointments')) as Appointment[])[0]).toMatchObject({ draft_id: null, enrolled: null });
+    const fresh = (await b.handle('draft_from_appointment', { drive_id: 'D1', booking: 'R1' })) as Draft;
+    expect(fresh.id).not.toBe(d.id);
+    b.drafts.delete(fresh.id);
+    b.stored.set(fresh.id, {} as never);
+    expect(((await b.handle('appointments')) as Appointment[])[0]).toMatchObject({ draft_id: null, enrolled: fresh.id });
+    await expect(b.handle('draft_from_appointment', { drive_id: 'D1', booking: 'R1' })).rejects.toMatchObject({ code: 'bad_input' });
   });
 });

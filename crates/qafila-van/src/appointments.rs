@@ -1,7 +1,11 @@
 //! Appointments booked on the national portal for this van's drives: listed for the operator to
 //! pick the citizen in front of them, and turned into a draft whose civil data is prefilled.
 
+use std::collections::BTreeSet;
+
 use chrono::{NaiveDate, NaiveDateTime, Utc};
+use qafila_domain::ApplicationId;
+use qafila_store::{StoreError, Van};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -30,8 +34,16 @@ pub struct AppointmentView {
     pub name_ar: String,
     /// Date of birth as the portal has it, if any.
     pub birth_date: Option<String>,
-    /// The draft already started from this booking, if any.
+    /// The draft started from this booking and still open, if any.
     pub draft_id: Option<String>,
+    /// The application sealed from this booking, if any (the citizen is enrolled).
+    pub enrolled: Option<String>,
+}
+
+/// Whether an application id names an enrollment this van made (held or already purged).
+fn enrolled(van: &Van, id: &str) -> bool {
+    id.parse::<ApplicationId>()
+        .is_ok_and(|id| matches!(van.get(&id), Ok(_) | Err(StoreError::Purged { .. })))
 }
 
 fn join(parts: [Option<&String>; 2]) -> String {
@@ -48,6 +60,7 @@ impl Engine {
     pub fn appointments(&self, today_only: bool) -> Result<Vec<AppointmentView>> {
         let today = Utc::now().date_naive();
         self.with_van(|van| {
+            let drafts: BTreeSet<String> = van.drafts()?.into_iter().map(|d| d.id).collect();
             let mut out = Vec::new();
             for held in van.appointment_lists()? {
                 let l = &held.list;
@@ -57,6 +70,10 @@ impl Engine {
                 for a in &l.appointments {
                     let p = &a.prefill;
                     let (fam, giv) = (p.family_name.as_ref(), p.given_names.as_ref());
+                    // A discarded draft frees its booking; a sealed one marks the citizen enrolled.
+                    let used = held.used.get(&a.booking);
+                    let draft_id = used.filter(|id| drafts.contains(*id)).cloned();
+                    let sealed = used.filter(|id| draft_id.is_none() && enrolled(van, id)).cloned();
                     let view = AppointmentView {
                         drive_id: l.drive_id.clone(),
                         drive_start: l.drive_start,
@@ -67,7 +84,8 @@ impl Engine {
                         name: join([fam.and_then(|n| n.latin.as_ref()), giv.and_then(|n| n.latin.as_ref())]),
                         name_ar: join([fam.and_then(|n| n.arabic.as_ref()), giv.and_then(|n| n.arabic.as_ref())]),
                         birth_date: p.birth_date.map(|d| d.to_string()),
-                        draft_id: held.used.get(&a.booking).cloned(),
+                        draft_id,
+                        enrolled: sealed,
                     };
                     if !today_only || view.today {
                         out.push(view);
@@ -82,7 +100,7 @@ impl Engine {
     /// Starts an enrollment from a booking: a new draft of `kind` whose civil data is the portal's
     /// prefill (the operator checks and corrects it) and whose drive is the booking's; the booking
     /// is marked as started. Starting it again resumes the draft made the first time, if it is
-    /// still there.
+    /// still there, and is refused once that draft was sealed.
     pub fn draft_from_appointment(&self, drive_id: &str, booking: &str, kind: &str) -> Result<DraftView> {
         let freeze = self.freeze_now()?;
         if freeze.state == "blocked" {
@@ -103,10 +121,16 @@ impl Engine {
                 .iter()
                 .find(|a| a.booking == booking)
                 .ok_or_else(|| EngineError::bad("booking", "no such booking in this drive"))?;
-            if let Some(id) = held.used.get(booking)
-                && let Ok(d) = self.load_draft(van, id)
-            {
-                return self.view(van, &d);
+            if let Some(id) = held.used.get(booking) {
+                if let Ok(d) = self.load_draft(van, id) {
+                    return self.view(van, &d);
+                }
+                if enrolled(van, id) {
+                    return Err(EngineError::bad(
+                        "booking",
+                        format!("this citizen is already enrolled (application {id})"),
+                    ));
+                }
             }
             let civil = match serde_json::to_value(&a.prefill) {
                 Ok(v @ Value::Object(_)) => v,

@@ -197,8 +197,10 @@ export interface Appointment {
   name: string;
   name_ar: string;
   birth_date: string | null;
-  /** The draft already started from it, if any. */
+  /** The draft started from it and still open, if any. */
   draft_id: string | null;
+  /** The application sealed from it, if any: the citizen is enrolled. */
+  enrolled: string | null;
 }
 
 export interface DraftSummary {

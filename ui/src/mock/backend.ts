@@ -66,8 +66,8 @@ interface Stored {
   history: { at: string; what: string }[];
 }
 
-/** A booking as the fake engine holds it: the list entry and the portal's civil data. */
-type HeldAppointment = Omit<Appointment, 'today'> & { prefill: Record<string, unknown> };
+/** A booking as the fake engine holds it: the list entry, the portal's civil data, the draft started from it. */
+type HeldAppointment = Omit<Appointment, 'today' | 'draft_id' | 'enrolled'> & { prefill: Record<string, unknown>; used: string | null };
 
 const OPERATORS: Record<string, { role: 'operator' | 'supervisor'; passphrase: string }> = {
   'OP-0042': { role: 'operator', passphrase: 'demo' },
@@ -413,9 +413,12 @@ export class MockBackend {
     return this.appointments
       .filter((a) => a.drive_end >= today)
       .map((held) => {
-        const { prefill, ...a } = held;
+        const { prefill, used, ...a } = held;
         void prefill; // the list shows names only; the civil data goes into the draft
-        return { ...a, today: a.slot.startsWith(today) };
+        // As in the engine: a discarded draft frees its booking, a sealed one marks it enrolled.
+        const open = used !== null && this.drafts.has(used);
+        const enrolled = used !== null && !open && this.stored.has(used);
+        return { ...a, today: a.slot.startsWith(today), draft_id: open ? used : null, enrolled: enrolled ? used : null };
       })
       .filter((a) => !todayOnly || a.today)
       .sort((x, y) => x.slot.localeCompare(y.slot));
@@ -424,13 +427,14 @@ export class MockBackend {
   private draftFromAppointment(driveId: string, booking: string, kind: string): Draft {
     const a = this.appointments.find((x) => x.drive_id === driveId && x.booking === booking);
     if (!a) throw fail('bad_input', 'booking: no such booking in this drive', { field: 'booking' });
-    if (a.draft_id && this.drafts.has(a.draft_id)) return this.draft(a.draft_id);
+    if (a.used && this.drafts.has(a.used)) return this.draft(a.used);
+    if (a.used && this.stored.has(a.used)) throw fail('bad_input', `booking: this citizen is already enrolled (application ${a.used})`, { field: 'booking' });
     const d = this.draftNew(kind);
     d.record.application.drive_id = driveId;
     d.record.civil = JSON.parse(JSON.stringify(a.prefill));
     d.problems = validateDraft(d.record, this.md, new Date(this.now()));
     d.appointment = { drive_id: driveId, booking };
-    a.draft_id = d.id;
+    a.used = d.id;
     return d;
   }
 
@@ -450,7 +454,7 @@ export class MockBackend {
         name: join('latin'),
         name_ar: join('arabic'),
         birth_date: p.birth_date ?? null,
-        draft_id: null,
+        used: null,
         prefill: i.prefill,
       });
     }

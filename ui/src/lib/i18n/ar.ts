@@ -88,6 +88,7 @@ const ar: Translation = {
   'appointments.hint': 'مواعيد محجوزة عبر البوابة الوطنية: تحقَّق من هوية المواطن ثم ابدأ؛ الحالة المدنية معبأة مسبقاً للتحقق منها.',
   'appointments.start': 'ابدأ',
   'appointments.resume': 'استئناف',
+  'appointments.enrolled': 'مسجَّل',
   'appointments.no_name': '(بدون اسم)',
   'home.title': 'اليوم',
   'home.enrolled': 'مسجَّلون اليوم',

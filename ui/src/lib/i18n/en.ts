@@ -84,6 +84,7 @@ const en = {
   'appointments.hint': 'Booked on the national portal: check the citizen’s identity, then start; the civil data is filled in for you to check.',
   'appointments.start': 'Start',
   'appointments.resume': 'Resume',
+  'appointments.enrolled': 'Enrolled',
   'appointments.no_name': '(no name given)',
   'home.title': 'Today',
   'home.enrolled': 'Enrolled today',

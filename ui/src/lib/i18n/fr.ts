@@ -83,6 +83,7 @@ const fr: Translation = {
   'appointments.hint': 'Pris sur le portail national : vérifiez l’identité du citoyen, puis commencez ; l’état civil est prérempli, à contrôler.',
   'appointments.start': 'Commencer',
   'appointments.resume': 'Reprendre',
+  'appointments.enrolled': 'Enrôlé',
   'appointments.no_name': '(nom non indiqué)',
   'home.title': 'Aujourd’hui',
   'home.enrolled': 'Enrôlés aujourd’hui',
