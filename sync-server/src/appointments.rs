@@ -393,11 +393,17 @@ impl Center {
     }
 }
 
-/// The routes: the van's pull and the dashboard's publication.
-pub fn routes() -> Router<Arc<Center>> {
-    Router::new()
-        .route("/v1/vans/{van}/appointments", get(van_pull))
-        .route("/api/vans/{id}/appointments", post(dashboard_publish))
+/// Largest publication the dashboard takes: a long drive's list with every prefill filled in.
+pub const MAX_PUBLICATION_BYTES: usize = 16 * 1024 * 1024;
+
+/// The van protocol's route: a van pulls its lists.
+pub fn van_routes() -> Router<Arc<Center>> {
+    Router::new().route("/v1/vans/{van}/appointments", get(van_pull))
+}
+
+/// The dashboard's route: an administrator publishes a list.
+pub fn dashboard_routes() -> Router<Arc<Center>> {
+    Router::new().route("/api/vans/{id}/appointments", post(dashboard_publish))
 }
 
 fn error(status: StatusCode, code: &str, message: String, problems: Option<Vec<String>>) -> Response {

@@ -136,6 +136,8 @@ pub struct Center {
     peers: Vec<Peer>,
     // Merges read a document, change it and write it back: one writer at a time keeps that atomic.
     write: tokio::sync::Mutex<()>,
+    budget: crate::limits::Budget,
+    metrics: crate::metrics::Metrics,
 }
 
 impl Center {
@@ -148,7 +150,25 @@ impl Center {
             routing,
             peers,
             write: tokio::sync::Mutex::new(()),
+            budget: crate::limits::Budget::new(crate::limits::Limits::default().memory_budget_mib),
+            metrics: crate::metrics::Metrics::default(),
         }
+    }
+
+    /// The same center with these limits on request bodies.
+    pub fn with_limits(mut self, limits: &crate::limits::Limits) -> Center {
+        self.budget = crate::limits::Budget::new(limits.memory_budget_mib);
+        self
+    }
+
+    /// The memory budget request bodies are read within.
+    pub fn budget(&self) -> &crate::limits::Budget {
+        &self.budget
+    }
+
+    /// The counters `/metrics` reports.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
     }
 
     /// The storage.
@@ -344,6 +364,7 @@ impl Center {
             received_at: Utc::now().to_rfc3339(),
         };
         self.db.commit_batch(&batch, &docs, &format!("van:{}", van.id)).await?;
+        self.metrics.batch_accepted(docs.len());
         self.touch_van(&van.id).await?;
         tracing::info!(van = %van.id, seq, documents = docs.len(), "batch accepted");
         Ok(Ingested::Receipt(signed))
@@ -421,7 +442,7 @@ impl Center {
             {
                 return Ok(s);
             }
-            blob::open(&self.keys.identities, chunk, sha).map_err(|e| bad(&format!("{e}; nothing was stored")))?;
+            blob::verify(&self.keys.identities, chunk, sha).map_err(|e| bad(&format!("{e}; nothing was stored")))?;
             self.db.blob_put_complete(sha, chunk).await?;
             return Ok(BlobState {
                 received: length,
@@ -433,12 +454,14 @@ impl Center {
         if state.complete || state.received < length {
             return Ok(state);
         }
+        // The whole transfer form is read back to be checked: it counts against the memory budget.
+        let _room = self.budget.reserve(length as u64).await;
         let data = self
             .db
             .blob_data(sha)
             .await?
             .ok_or_else(|| CenterError::NotFound(format!("blob {sha}")))?;
-        match blob::open(&self.keys.identities, &data, sha) {
+        match blob::verify(&self.keys.identities, &data, sha) {
             Ok(_) => {
                 self.db.blob_finish(sha, true).await?;
                 Ok(BlobState {

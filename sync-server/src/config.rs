@@ -29,6 +29,12 @@ pub struct Config {
     /// Seconds between replication rounds while serving.
     #[serde(default = "default_replicate_every")]
     pub replicate_every_s: u64,
+    /// Bounds on memory, time and connections per client.
+    #[serde(default)]
+    pub limits: crate::limits::Limits,
+    /// Bearer token a Prometheus scraper sends to `GET /metrics`; absent: `/metrics` answers 404.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_token: Option<String>,
 }
 
 fn default_listen() -> SocketAddr {

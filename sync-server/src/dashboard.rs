@@ -46,6 +46,8 @@ use crate::staff::{self, Role, Session, StaffError};
 pub const COOKIE: &str = "qafila_session";
 /// The CSRF header's name.
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Largest request body the dashboard accepts (its requests are small JSON objects).
+pub const MAX_BODY: usize = 256 * 1024;
 
 const INDEX_HTML: &str = include_str!("../dashboard/index.html");
 const APP_JS: &str = include_str!("../dashboard/app.js");
@@ -153,7 +155,7 @@ fn cookie_token(h: &HeaderMap) -> Option<&str> {
 }
 
 /// The session of a request that only reads, with at least role `need`.
-async fn reader(c: &Center, h: &HeaderMap, need: Role) -> Result<Session, DashError> {
+pub(crate) async fn reader(c: &Center, h: &HeaderMap, need: Role) -> Result<Session, DashError> {
     let token = cookie_token(h).ok_or(StaffError::NoSession)?;
     let s = staff::session(c.db().as_ref(), token).await?;
     if let Err(e) = s.require(need) {

@@ -10,7 +10,11 @@
 //! | `GET /v1/replication?changes=&batches=&blobs=` | peer center | replication envelope |
 //! | `GET /v1/replication/blobs/{sha256}` | peer center | a blob's transfer form |
 //! | `GET /v1/status` | anyone | counts, no personal data |
+//! | `GET /metrics` | scraper (`Authorization: Bearer <metrics_token>`) | Prometheus metrics; 404 when no token is configured |
 //! | `GET /v1/vans/{van}/appointments` | that van | its drives' appointment lists (see [`crate::appointments`]) |
+//! | `GET /openapi.json` | signed-in staff | this API as OpenAPI 3.1 (`docs/openapi.json`) |
+//!
+//! The dashboard's `/api/` routes are listed in [`crate::dashboard`].
 
 use std::sync::Arc;
 
@@ -24,9 +28,29 @@ use qafila_wire::{blob, request};
 use serde::Deserialize;
 
 use crate::center::{Center, CenterError, Ingested};
+use crate::metrics::ErrorCode;
 
-/// The router over a center.
+/// The API document served at `/openapi.json`; a test keeps it and the routes below in step.
+pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
+
+/// What the router needs besides the center.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The bearer token `/metrics` asks for; `None` turns `/metrics` off (404).
+    pub metrics_token: Option<String>,
+    /// Request timeout (and, for [`serve`], header timeout and connection cap).
+    pub limits: crate::limits::Limits,
+}
+
+/// The router over a center, without metrics.
 pub fn router(center: Arc<Center>) -> Router {
+    router_with(center, Options::default())
+}
+
+/// The router over a center with these options.
+pub fn router_with(center: Arc<Center>, options: Options) -> Router {
+    let token = Arc::new(options.metrics_token);
+    let timeout = options.limits.request_timeout();
     Router::new()
         .route("/v1/batches", post(post_batch))
         .route("/v1/blobs/{sha}", head(head_blob).patch(patch_blob))
@@ -35,10 +59,108 @@ pub fn router(center: Arc<Center>) -> Router {
         .route("/v1/replication", get(get_replication))
         .route("/v1/replication/blobs/{sha}", get(get_replication_blob))
         .route("/v1/status", get(get_status))
-        .merge(crate::dashboard::routes())
-        .merge(crate::appointments::routes())
+        .merge(crate::appointments::van_routes())
+        .route_layer(axum::middleware::map_response_with_state(center.clone(), count_error))
+        .route(
+            "/metrics",
+            get(move |State(c): State<Arc<Center>>, h: HeaderMap| {
+                let token = token.clone();
+                async move { crate::metrics::scrape(&c, &h, token.as_ref().as_deref()).await }
+            }),
+        )
+        .route("/openapi.json", get(openapi))
+        .merge(crate::dashboard::routes().layer(DefaultBodyLimit::max(crate::dashboard::MAX_BODY)))
+        .merge(
+            crate::appointments::dashboard_routes()
+                .layer(DefaultBodyLimit::max(crate::appointments::MAX_PUBLICATION_BYTES)),
+        )
         .layer(DefaultBodyLimit::max(qafila_wire::MAX_ENVELOPE_BYTES))
+        .layer(axum::middleware::from_fn(move |req, next| within(timeout, req, next)))
         .with_state(center)
+}
+
+/// Ends a request that has not been answered in time (a client trickling its body, a stuck
+/// handler) with 408, freeing its connection and whatever it held.
+async fn within(timeout: std::time::Duration, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => (
+            StatusCode::REQUEST_TIMEOUT,
+            axum::Json(serde_json::json!({"code": "timeout", "message": "the request took too long: send it again"})),
+        )
+            .into_response(),
+    }
+}
+
+/// Reads a request body within the center's memory budget: waits for room for `factor` times its
+/// declared length (the body and what is decoded from it), then reads at most `limit` bytes.
+async fn budgeted_body<'c>(
+    c: &'c Center,
+    h: &HeaderMap,
+    body: axum::body::Body,
+    limit: usize,
+    factor: u64,
+) -> Result<(Bytes, tokio::sync::SemaphorePermit<'c>), ApiError> {
+    let declared = h
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(limit as u64);
+    if declared > limit as u64 {
+        return Err(ApiError(CenterError::Wire(qafila_wire::WireError::TooLarge {
+            what: "request body",
+            size: declared as usize,
+            limit,
+        })));
+    }
+    let permit = c.budget().reserve(declared.saturating_mul(factor)).await;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        ApiError(CenterError::Wire(qafila_wire::WireError::Malformed {
+            what: "request body",
+            reason: e.to_string(),
+        }))
+    })?;
+    Ok((bytes, permit))
+}
+
+/// Largest blob chunk accepted in one PATCH (vans send 256 KiB).
+pub const MAX_CHUNK_BYTES: usize = 8 * 1024 * 1024;
+
+/// Serves the router on `listener` with header timeouts and a connection cap, which
+/// `axum::serve` does not offer: a client that opens connections and never finishes its headers
+/// is dropped after `header_timeout_s`.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: &crate::limits::Limits,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1) as usize));
+    let header_timeout = limits.header_timeout();
+    loop {
+        let permit = slots.clone().acquire_owned().await.map_err(std::io::Error::other)?;
+        let (stream, _) = match listener.accept().await {
+            Ok(s) => s,
+            // Out of file descriptors and the like: wait a little rather than spin.
+            Err(e) => {
+                tracing::warn!("accept: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let _ = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .await;
+            drop(permit);
+        });
+    }
 }
 
 struct ApiError(CenterError);
@@ -81,8 +203,22 @@ impl IntoResponse for ApiError {
         {
             resp.headers_mut().insert(blob::UPLOAD_OFFSET, v);
         }
+        resp.extensions_mut().insert(ErrorCode(self.0.code()));
         resp
     }
+}
+
+/// Counts the van protocol's error responses by the code [`ApiError`] left on them.
+async fn count_error(State(c): State<Arc<Center>>, resp: Response) -> Response {
+    if let Some(ErrorCode(code)) = resp.extensions().get::<ErrorCode>() {
+        c.metrics().error(code);
+    }
+    resp
+}
+
+async fn openapi(State(c): State<Arc<Center>>, h: HeaderMap) -> Result<Response, crate::dashboard::DashError> {
+    crate::dashboard::reader(&c, &h, crate::staff::Role::Viewer).await?;
+    Ok(([("content-type", "application/json")], OPENAPI).into_response())
 }
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Result<&'a str, ApiError> {
@@ -103,7 +239,10 @@ fn number(h: &HeaderMap, name: &str) -> Result<i64, ApiError> {
     })
 }
 
-async fn post_batch(State(c): State<Arc<Center>>, body: Bytes) -> Result<Response, ApiError> {
+async fn post_batch(State(c): State<Arc<Center>>, h: HeaderMap, body: axum::body::Body) -> Result<Response, ApiError> {
+    // The envelope, its decrypted payload and the merged documents: about three times its size.
+    let (body, _room) = budgeted_body(&c, &h, body, qafila_wire::MAX_ENVELOPE_BYTES, 3).await?;
+    c.metrics().received(body.len());
     match c.ingest(&body).await? {
         Ingested::Receipt(r) => Ok(([("content-type", "application/cbor")], r).into_response()),
         Ingested::NeedBlobs(missing) => Ok((
@@ -130,8 +269,10 @@ async fn patch_blob(
     Path(sha): Path<String>,
     uri: Uri,
     h: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
+    let (body, _room) = budgeted_body(&c, &h, body, MAX_CHUNK_BYTES, 2).await?;
+    c.metrics().received(body.len());
     c.authenticate_van(
         header(&h, request::SENDER)?,
         "PATCH",

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod appointments;
+pub mod backup;
 pub mod center;
 pub mod config;
 pub mod dashboard;
@@ -12,6 +13,8 @@ pub mod export;
 pub mod fleet;
 pub mod http;
 pub mod keys;
+pub mod limits;
+pub mod metrics;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod queue;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use qafila_server::backup::{self, Storage};
 use qafila_server::center::Center;
 use qafila_server::config::{Config, Routing};
 use qafila_server::db::CenterDb;
@@ -133,6 +134,20 @@ enum Command {
         /// The portal's export.
         file: PathBuf,
     },
+    /// Back up the database and the keys (sealed with a passphrase from QAFILA_BACKUP_PASSPHRASE,
+    /// else asked) into a new folder, with a manifest. Safe while the server runs.
+    Backup {
+        /// The folder to create (must be absent or empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into an empty server (no keys file, empty database) and check it against
+    /// its manifest.
+    Restore {
+        /// The backup folder.
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 fn main() -> Result<()> {
@@ -155,7 +170,7 @@ async fn open(config: &Path) -> Result<(Config, Arc<Center>)> {
         None => Arc::new(qafila_server::sqlite::SqliteDb::open(&cfg.data_dir.join("center.db"))?),
     };
     db.migrate().await?;
-    let center = Center::new(keys, db, cfg.routing.clone(), cfg.peers.clone());
+    let center = Center::new(keys, db, cfg.routing.clone(), cfg.peers.clone()).with_limits(&cfg.limits);
     Ok((cfg, Arc::new(center)))
 }
 
@@ -181,6 +196,8 @@ async fn run(cli: Cli) -> Result<()> {
                 routing: Routing::default(),
                 peers: vec![],
                 replicate_every_s: 10,
+                limits: Default::default(),
+                metrics_token: None,
             };
             if !cli.config.exists() {
                 if let Some(dir) = cli.config.parent() {
@@ -225,7 +242,12 @@ async fn run(cli: Cli) -> Result<()> {
                 });
             }
             tracing::info!(center = %center.id, addr = %cfg.listen, "serving");
-            axum::serve(listener, qafila_server::http::router(center)).await?;
+            let options = qafila_server::http::Options {
+                metrics_token: cfg.metrics_token.clone(),
+                limits: cfg.limits.clone(),
+            };
+            let app = qafila_server::http::router_with(center, options);
+            qafila_server::http::serve(listener, app, &cfg.limits).await?;
         }
         Command::RegisterVan { id, key, recipient } => {
             let (_, center) = open(&cli.config).await?;
@@ -333,6 +355,30 @@ async fn run(cli: Cli) -> Result<()> {
             .await?;
             report_export(&s)?;
         }
+        Command::Backup { out } => {
+            let cfg = Config::load(&cli.config)?;
+            let storage = Storage::of(&cfg)?;
+            let passphrase = backup_passphrase(true)?;
+            let m = backup::backup(&storage, &cfg.keys_path(), &cfg.center, &out, &passphrase).await?;
+            println!(
+                "backed up {} documents, {} blobs, {} batches of {} into {}",
+                m.content.documents,
+                m.content.blobs,
+                m.content.batches,
+                m.center,
+                out.display()
+            );
+        }
+        Command::Restore { from } => {
+            let cfg = Config::load(&cli.config)?;
+            let storage = Storage::of(&cfg)?;
+            let passphrase = backup_passphrase(false)?;
+            let m = backup::restore(&storage, &cfg.keys_path(), &cfg.center, &from, &passphrase).await?;
+            println!(
+                "restored {} documents, {} blobs, {} batches of {} (backup of {}), checked against the manifest",
+                m.content.documents, m.content.blobs, m.content.batches, m.center, m.created_at
+            );
+        }
         Command::RotateKey => {
             let cfg = Config::load(&cli.config)?;
             let mut keys = CenterKeys::load(&cfg.keys_path())?;
@@ -370,6 +416,19 @@ async fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The passphrase sealing a backup's keys file: from the environment (scripts), else asked
+/// (twice when sealing, so a typo does not make the backup useless).
+fn backup_passphrase(confirm: bool) -> Result<String> {
+    if let Ok(p) = std::env::var("QAFILA_BACKUP_PASSPHRASE") {
+        return Ok(p);
+    }
+    let p = rpassword::prompt_password("backup passphrase: ")?;
+    if confirm && rpassword::prompt_password("again: ")? != p {
+        bail!("the two passphrases differ");
+    }
+    Ok(p)
 }
 
 /// Administration commands are staff actions too: the audit log names them `cli`.

@@ -7,6 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use qafila_wire::usb::{self, UsbFile};
+
 use crate::center::{Center, CenterError, Ingested};
 
 /// What an import did.
@@ -31,31 +33,51 @@ pub async fn import(center: &Center, dir: &Path) -> Result<ImportReport, CenterE
         .collect();
     entries.sort();
     let mut report = ImportReport::default();
+    let mut batches = Vec::new();
     for path in &entries {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if let Some(sha) = name.strip_prefix("blob-").and_then(|n| n.strip_suffix(".age")) {
-            if center.blob_state(sha).await?.complete {
+        // One badly named or damaged file must not stop the import of the rest of the stick.
+        let sha = match usb::classify(name) {
+            Ok(UsbFile::Blob(sha)) => sha,
+            Ok(UsbFile::Batch) => {
+                batches.push(path);
                 continue;
             }
-            let data = std::fs::read(path).map_err(io)?;
-            // A partial upload from an earlier, interrupted transfer is replaced by the whole file.
-            center.db().blob_finish(sha, false).await?;
-            center
-                .blob_chunk(
-                    sha,
-                    0,
-                    data.len() as i64,
-                    &qafila_wire::blob::chunk_checksum(&data),
-                    &data,
-                )
-                .await?;
-            report.blobs += 1;
-        }
-    }
-    for path in &entries {
-        if path.extension().and_then(|e| e.to_str()) != Some("qafila") {
+            Ok(UsbFile::Other) => continue,
+            Err(e) => {
+                report
+                    .lines
+                    .push(format!("{}: refused [{}]: {e}", path.display(), e.code()));
+                continue;
+            }
+        };
+        if center.blob_state(sha).await?.complete {
             continue;
         }
+        let data = std::fs::read(path).map_err(io)?;
+        // A partial upload from an earlier, interrupted transfer is replaced by the whole file.
+        center.db().blob_finish(sha, false).await?;
+        match center
+            .blob_chunk(
+                sha,
+                0,
+                data.len() as i64,
+                &qafila_wire::blob::chunk_checksum(&data),
+                &data,
+            )
+            .await
+        {
+            Ok(_) => report.blobs += 1,
+            // Only a bad file is skipped; a storage failure still stops the import.
+            Err(e @ CenterError::Blob { .. }) => {
+                report
+                    .lines
+                    .push(format!("{}: refused [{}]: {e}", path.display(), e.code()))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    for path in batches {
         let bytes = std::fs::read(path).map_err(io)?;
         match center.ingest(&bytes).await {
             Ok(Ingested::Receipt(r)) => {

@@ -334,9 +334,53 @@ async fn usb_round_trip() {
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|x| x == "age"))
         .unwrap();
-    std::fs::remove_file(victim).unwrap();
+    std::fs::remove_file(&victim).unwrap();
+    // A badly named and a damaged blob file are each refused by name, and the import goes on.
+    std::fs::write(stick2.join("blob-not-a-hash.age"), b"x").unwrap();
+    let damaged = format!("blob-{}.age", "0".repeat(64));
+    std::fs::write(stick2.join(&damaged), b"not age").unwrap();
     let partial = qafila_server::usb::import(&center, &stick2).await.unwrap();
     assert_eq!((partial.accepted, partial.refused), (0, 1));
-    assert!(partial.lines[0].contains("1 blobs missing"), "{:?}", partial.lines);
+    let lines = partial.lines.join("\n");
+    assert!(lines.contains("blob-not-a-hash.age: refused [malformed]"), "{lines}");
+    assert!(lines.contains(&format!("{damaged}: refused")), "{lines}");
+    assert!(lines.contains("1 blobs missing"), "{lines}");
     assert_eq!(center.db().counts("marrakech").await.unwrap().documents, 3);
+}
+
+/// A van whose clock is decades off: batches are ordered by sequence number, not by the van's clock, and the
+/// receipt carries the center's time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_van_clock_decades_off_changes_nothing_at_the_center() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = setup(tmp.path()).await;
+    // The later batch claims the earlier time: a clock set back between the two.
+    let clocks = ["2099-12-31T23:00:00Z", "1970-01-01T00:00:00Z"];
+    let mut last = None;
+    for (i, clock) in clocks.iter().enumerate() {
+        let seq = i as u64 + 1;
+        let (mut p, blobs) = payload(seq, seq + 20, |_| {});
+        p.van_clock = clock.parse().unwrap();
+        for b in &blobs {
+            s.upload(b).await;
+        }
+        let r = s
+            .http
+            .post(format!("{}/v1/batches", s.url))
+            .body(Envelope::seal_batch(&p, &s.recipients, &s.van_key).unwrap().to_bytes())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "batch {seq} with van clock {clock}");
+        let receipt = qafila_wire::SignedReceipt::from_bytes(&r.bytes().await.unwrap())
+            .unwrap()
+            .receipt_unverified()
+            .unwrap();
+        assert_eq!(receipt.acked_through, seq);
+        let skew = (receipt.server_time - Utc::now()).num_seconds().abs();
+        assert!(skew < 60, "the receipt's time is the center's, {skew} s from now");
+        last = Some(receipt);
+    }
+    assert_eq!(last.unwrap().seq_to, 2);
+    assert_eq!(s.stored().await.0, 2);
 }

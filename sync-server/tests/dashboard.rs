@@ -304,10 +304,20 @@ async fn staff_review_a_van_enrollment_and_the_van_sees_the_recapture() {
     let (r, b) = sample::complete(13, "VAN-07", "SUP", Utc::now());
     let id = v.enroll(r, &b).unwrap();
     v.seal(&id, None).unwrap();
+    let sent: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+    let held_before = db.documents(&sent).await.unwrap();
     let err = sync_once(&mut v, &s.url, &opts, &mut |_| {})
         .await
         .expect_err("revoked van synced");
     assert!(err.to_string().contains("revoked"), "{err}");
+    // What the van sent before it was revoked stays, unchanged; what it sends after is not taken.
+    let held_after = db.documents(&sent).await.unwrap();
+    assert_eq!(held_after.len(), 2);
+    assert_eq!(held_after, held_before);
+    assert!(
+        db.documents(&[id.to_string()]).await.unwrap().is_empty(),
+        "a revoked van's new enrollment was taken"
+    );
     let (st, _) = s.call(Some(&admin), Method::DELETE, "/api/session", None, true).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
     let (st, _) = s.call(Some(&admin), Method::GET, "/api/audit", None, false).await;

@@ -26,7 +26,18 @@ pub(crate) fn rcapture(scanner: &SbiScanner, request: &CaptureRequest) -> Result
     let body = request_body(scanner, request, &transaction_id, &previous_hash);
     let wait = request.timeout + scanner.config().timeout_margin;
     let reply = scanner.transport().call(scanner.port(), OP, "/capture", &body, wait)?;
-    let root = At::root(OP, &reply);
+    impressions(scanner, request, &transaction_id, &reply)
+}
+
+/// Checks every biometric of an RCAPTURE `reply` and advances the scanner's hash chain once all pass.
+pub(crate) fn impressions(
+    scanner: &SbiScanner,
+    request: &CaptureRequest,
+    transaction_id: &str,
+    reply: &Value,
+) -> Result<Vec<Impression>, ScanError> {
+    let previous_hash = scanner.previous_hash();
+    let root = At::root(OP, reply);
     let items = root.get("biometrics")?.items()?;
     // A device error anywhere means the capture failed; report it before anything else could mask it.
     for item in &items {
@@ -43,7 +54,7 @@ pub(crate) fn rcapture(scanner: &SbiScanner, request: &CaptureRequest) -> Result
     let mut chain = previous_hash;
     let mut out: Vec<Impression> = Vec::with_capacity(items.len());
     for item in &items {
-        let impression = biometric(scanner, request, item, &transaction_id, &mut chain)?;
+        let impression = biometric(scanner, request, item, transaction_id, &mut chain)?;
         if out.iter().any(|i| i.finger == impression.finger) {
             return Err(ScanError::Inconsistent(format!("{} returned twice", impression.finger)));
         }

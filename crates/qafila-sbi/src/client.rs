@@ -204,7 +204,40 @@ impl FingerprintScanner for SbiScanner {
             &json!({"type": FINGER}),
             self.config.info_timeout,
         )?;
-        let root = At::root(OP, &reply);
+        self.info_from(&reply)
+    }
+
+    fn capture(&self, request: &CaptureRequest) -> Result<Vec<Impression>, ScanError> {
+        let _one_at_a_time = self.capturing.lock().unwrap_or_else(|e| e.into_inner());
+        capture::rcapture(self, request)
+    }
+}
+
+impl SbiScanner {
+    /// What a MOSIPDINFO reply `body` says about this device, with the checks [`FingerprintScanner::info`]
+    /// makes (signatures and key trust included), without the network: for tests and the fuzzer.
+    pub fn parse_info_reply(&self, body: &[u8]) -> Result<DeviceInfo, ScanError> {
+        self.info_from(&crate::fields::parse_body("MOSIPDINFO", body)?)
+    }
+
+    /// The impressions of an RCAPTURE reply `body` to `request` sent as `transaction_id`, with every check
+    /// [`FingerprintScanner::capture`] makes, without the network: for tests and the fuzzer. A reply that passes
+    /// advances the hash chain, as a real capture does.
+    pub fn parse_capture_reply(
+        &self,
+        request: &CaptureRequest,
+        transaction_id: &str,
+        body: &[u8],
+    ) -> Result<Vec<Impression>, ScanError> {
+        let reply = crate::fields::parse_body("RCAPTURE", body)?;
+        // The hash chain admits one capture at a time, however the reply arrived.
+        let _one_at_a_time = self.capturing.lock().unwrap_or_else(|e| e.into_inner());
+        capture::impressions(self, request, transaction_id, &reply)
+    }
+
+    fn info_from(&self, reply: &Value) -> Result<DeviceInfo, ScanError> {
+        const OP: &str = "MOSIPDINFO";
+        let root = At::root(OP, reply);
         let mut first_error = None;
         for item in root.items()? {
             if let Some(e) = item.opt("error") {
@@ -239,11 +272,6 @@ impl FingerprintScanner for SbiScanner {
         }
         Err(first_error
             .unwrap_or_else(|| root.bad(format!("no device with deviceId {:?} in the reply", self.device_id))))
-    }
-
-    fn capture(&self, request: &CaptureRequest) -> Result<Vec<Impression>, ScanError> {
-        let _one_at_a_time = self.capturing.lock().unwrap_or_else(|e| e.into_inner());
-        capture::rcapture(self, request)
     }
 }
 

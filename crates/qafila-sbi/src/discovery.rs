@@ -76,7 +76,17 @@ fn probe(transport: &Transport, port: u16, config: &SbiConfig) -> Result<Vec<Dis
         &json!({"type": FINGER}),
         config.discovery_timeout,
     )?;
-    let root = At::root("MOSIPDISC", &reply);
+    devices(port, &reply)
+}
+
+/// The fingerprint devices a MOSIPDISC reply `body` from the service on `port` lists; the same checks as
+/// [`discover`] without the network, so tests and the fuzzer can feed it any bytes.
+pub fn parse_discovery_reply(port: u16, body: &[u8]) -> Result<Vec<DiscoveredDevice>, ScanError> {
+    devices(port, &crate::fields::parse_body("MOSIPDISC", body)?)
+}
+
+fn devices(port: u16, reply: &Value) -> Result<Vec<DiscoveredDevice>, ScanError> {
+    let root = At::root("MOSIPDISC", reply);
     let mut out = Vec::new();
     for item in root.items()? {
         if let Some(error) = item.opt("error") {

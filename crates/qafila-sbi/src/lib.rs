@@ -42,7 +42,7 @@ pub mod synth;
 mod transport;
 
 pub use client::{KeyTrust, SbiConfig, SbiScanner};
-pub use discovery::{DiscoveredDevice, discover};
+pub use discovery::{DiscoveredDevice, discover, parse_discovery_reply};
 pub use error::{ImageError, ScanError};
 pub use finger::{Finger, Slap};
 pub use image::GrayImage;

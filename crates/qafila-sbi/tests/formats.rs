@@ -4,7 +4,7 @@
 use ed25519_dalek::SigningKey;
 use proptest::prelude::*;
 use qafila_sbi::iso19794_4::{self, Compression, Decoders, RecordMeta};
-use qafila_sbi::{GrayImage, ImageError, http, jws, protocol};
+use qafila_sbi::{GrayImage, ImageError, SbiConfig, SbiScanner, ScanError, http, jws, protocol};
 
 fn image(width: u32, height: u32, seed: u8) -> GrayImage {
     let pixels = (0..width * height)
@@ -94,6 +94,34 @@ fn the_hash_chain_follows_mosip_rules() {
         protocol::chain_hash(&first, b"record two"),
         protocol::chain_hash("", b"record two")
     );
+}
+
+/// First-seen trust: after a device's first signed reply, a reply signed with any other key is refused.
+#[test]
+fn a_device_that_changes_key_after_the_first_reply_is_refused() {
+    let reply = |key: &SigningKey| {
+        let digital = serde_json::json!({"serialNo": "S1", "make": "M", "model": "X", "type": "Finger"});
+        let info = serde_json::json!({
+            "deviceId": "1",
+            "deviceStatus": "Ready",
+            "digitalId": jws::sign(key, digital.to_string().as_bytes()),
+        });
+        serde_json::json!([{"deviceInfo": jws::sign(key, info.to_string().as_bytes())}]).to_string()
+    };
+    let scanner = SbiScanner::open(SbiConfig::default(), 4501, "1").expect("no request is made yet");
+    let first = SigningKey::from_bytes(&[1; 32]);
+    scanner
+        .parse_info_reply(reply(&first).as_bytes())
+        .expect("the first key is taken");
+    assert_eq!(scanner.device_key(), Some(first.verifying_key().to_bytes()));
+    let err = scanner
+        .parse_info_reply(reply(&SigningKey::from_bytes(&[2; 32])).as_bytes())
+        .expect_err("another key");
+    assert!(
+        matches!(&err, ScanError::BadSignature { field, detail } if field == "[0].deviceInfo" && detail.contains("signed with")),
+        "{err}"
+    );
+    assert_eq!(scanner.device_key(), Some(first.verifying_key().to_bytes()));
 }
 
 #[test]

@@ -34,6 +34,38 @@ pub fn open(identities: &[age::x25519::Identity], transfer: &[u8], sha256: &str)
     Ok(plain)
 }
 
+/// Checks that a complete transfer form decrypts and hashes to `sha256`, without holding the
+/// plaintext: it is hashed as it is decrypted. Returns the plaintext's length.
+pub fn verify(identities: &[age::x25519::Identity], transfer: &[u8], sha256: &str) -> Result<u64, WireError> {
+    use std::io::Read;
+    let decryptor = age::Decryptor::new_buffered(transfer).map_err(|_| WireError::Decrypt)?;
+    let mut reader = decryptor
+        .decrypt(identities.iter().map(|i| i as &dyn age::Identity))
+        .map_err(|_| WireError::Decrypt)?;
+    let mut hash = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total: u64 = 0;
+    loop {
+        let n = reader.read(&mut buf).map_err(|_| WireError::Decrypt)?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        if total > MAX_BLOB_BYTES {
+            return Err(WireError::TooLarge {
+                what: "blob",
+                size: total as usize,
+                limit: MAX_BLOB_BYTES as usize,
+            });
+        }
+        hash.update(&buf[..n]);
+    }
+    if hex::encode(hash.finalize()) != sha256 {
+        return Err(WireError::BlobHash(sha256.into()));
+    }
+    Ok(total)
+}
+
 /// Whether `s` is a SHA-256 in lowercase hex (the only blob names accepted).
 pub fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))

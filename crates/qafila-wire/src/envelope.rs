@@ -114,17 +114,24 @@ impl Envelope {
         recipients: &[age::x25519::Recipient],
         key: &SigningKey,
     ) -> Result<Envelope, WireError> {
-        let ciphertext = encrypt_to(recipients, payload)?;
-        let hash: [u8; 32] = Sha256::digest(&ciphertext).into();
-        let signature = key.sign(&signed_digest(kind, sender, seq, &hash)).to_bytes().to_vec();
-        Ok(Envelope {
+        let mut env = Envelope {
             v: PROTOCOL_VERSION,
             kind,
             sender: sender.into(),
             seq,
-            ciphertext,
-            signature,
-        })
+            ciphertext: encrypt_to(recipients, payload)?,
+            signature: Vec::new(),
+        };
+        env.sign(key);
+        Ok(env)
+    }
+
+    /// (Re)computes the signature over the current kind, sender, sequence number and ciphertext.
+    ///
+    /// Public so a fuzzer can sign ciphertext it mutated and so reach the decryption behind the signature check.
+    pub fn sign(&mut self, key: &SigningKey) {
+        let digest = signed_digest(self.kind, &self.sender, self.seq, &self.ciphertext_hash());
+        self.signature = key.sign(&digest).to_bytes().to_vec();
     }
 
     /// Seals a van's batch.

@@ -24,6 +24,7 @@ pub mod error;
 pub mod receipt;
 pub mod report;
 pub mod request;
+pub mod usb;
 
 pub use appointments::{Appointment, AppointmentList, PartialName, Prefill};
 pub use batch::{BatchPayload, BlobManifest, DocumentChanges, ReplicatedBatch, ReplicationPayload, UpdatePayload};

@@ -1,0 +1,31 @@
+//! The decrypted-payload decoders, fed directly: batch, updates, replication, and a signed receipt.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use qafila_fuzz::{select, van_key};
+use qafila_wire::{BatchPayload, SignedReceipt, batch::ReplicationPayload, batch::UpdatePayload};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((selector, rest)) = select(data) else { return };
+    match selector % 4 {
+        0 => {
+            if let Ok(p) = BatchPayload::from_bytes(rest) {
+                // What decodes must encode and decode to the same thing: the digest a replay is judged by.
+                let again = BatchPayload::from_bytes(&p.to_bytes()).expect("re-decoding an encoded batch");
+                assert_eq!(p.digest(), again.digest());
+            }
+        }
+        1 => {
+            let _ = UpdatePayload::from_bytes(rest);
+        }
+        2 => {
+            let _ = ReplicationPayload::from_bytes(rest);
+        }
+        _ => {
+            if let Ok(r) = SignedReceipt::from_bytes(rest) {
+                let _ = r.verify(&van_key().verifying_key());
+                let _ = r.receipt_unverified();
+            }
+        }
+    }
+});
