@@ -269,3 +269,19 @@ pub async fn settings_get(engine: State<'_, Engine>) -> Reply {
 pub async fn settings_set(engine: State<'_, Engine>, settings: Settings) -> Reply {
     run(&engine, move |e| e.set_settings(settings)).await
 }
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn appointments(engine: State<'_, Engine>, today_only: Option<bool>) -> Reply {
+    run(&engine, move |e| e.appointments(today_only.unwrap_or(false))).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn draft_from_appointment(
+    engine: State<'_, Engine>,
+    drive_id: String,
+    booking: String,
+    kind: Option<String>,
+) -> Reply {
+    let kind = kind.unwrap_or_else(|| "first_card".into());
+    run(&engine, move |e| e.draft_from_appointment(&drive_id, &booking, &kind)).await
+}

@@ -98,6 +98,8 @@ fn main() -> Result<()> {
             commands::approve,
             commands::settings_get,
             commands::settings_set,
+            commands::appointments,
+            commands::draft_from_appointment,
         ])
         .run(tauri::generate_context!())
         .context("running the window")?;

@@ -166,7 +166,7 @@ pub(crate) async fn reader(c: &Center, h: &HeaderMap, need: Role) -> Result<Sess
 }
 
 /// The session of a request that changes something: also checks the CSRF token.
-async fn writer(c: &Center, h: &HeaderMap, need: Role) -> Result<Session, DashError> {
+pub(crate) async fn writer(c: &Center, h: &HeaderMap, need: Role) -> Result<Session, DashError> {
     let token = cookie_token(h).ok_or(StaffError::NoSession)?;
     let s = staff::session(c.db().as_ref(), token).await?;
     let sent = h.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -186,7 +186,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Appends to the audit log; a failure to audit is logged, not shown (the action already happened).
-async fn audit(c: &Center, s: &Session, action: &str, target: Option<&str>, detail: Option<&str>) {
+pub(crate) async fn audit(c: &Center, s: &Session, action: &str, target: Option<&str>, detail: Option<&str>) {
     audit_as(c, &s.staff.id, action, target, detail).await;
 }
 

@@ -211,6 +211,23 @@ pub struct QueueCount {
     pub count: i64,
 }
 
+/// A drive's appointment list as stored (the list encrypted with the center's key).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppointmentRecord {
+    /// The van.
+    pub van_id: String,
+    /// The drive.
+    pub drive_id: String,
+    /// Version of the drive's list (from 1).
+    pub version: i64,
+    /// Last day of the drive (YYYY-MM-DD): purged after it.
+    pub drive_end: String,
+    /// When it was published (RFC 3339).
+    pub published_at: String,
+    /// The CBOR `AppointmentList`, age-encrypted to the center's key.
+    pub list: Vec<u8>,
+}
+
 /// The center's storage.
 #[async_trait]
 pub trait CenterDb: Send + Sync {
@@ -300,4 +317,10 @@ pub trait CenterDb: Send + Sync {
     ) -> DbResult<Vec<DocumentSummary>>;
     /// Documents whose id starts with `prefix` (search), up to `limit`.
     async fn find_documents(&self, prefix: &str, limit: i64) -> DbResult<Vec<DocumentSummary>>;
+    /// The appointment lists held for a van, by drive.
+    async fn appointment_lists(&self, van_id: &str) -> DbResult<Vec<AppointmentRecord>>;
+    /// Stores a drive's list unless the same or a newer version is held; returns whether it did.
+    async fn put_appointment_list(&self, rec: &AppointmentRecord) -> DbResult<bool>;
+    /// Removes every list whose drive ended before `today` (YYYY-MM-DD); returns how many.
+    async fn purge_appointment_lists(&self, today: &str) -> DbResult<u64>;
 }

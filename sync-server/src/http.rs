@@ -11,6 +11,7 @@
 //! | `GET /v1/replication/blobs/{sha256}` | peer center | a blob's transfer form |
 //! | `GET /v1/status` | anyone | counts, no personal data |
 //! | `GET /metrics` | scraper (`Authorization: Bearer <metrics_token>`) | Prometheus metrics; 404 when no token is configured |
+//! | `GET /v1/vans/{van}/appointments` | that van | its drives' appointment lists (see [`crate::appointments`]) |
 //! | `GET /openapi.json` | signed-in staff | this API as OpenAPI 3.1 (`docs/openapi.json`) |
 //!
 //! The dashboard's `/api/` routes are listed in [`crate::dashboard`].
@@ -58,6 +59,7 @@ pub fn router_with(center: Arc<Center>, options: Options) -> Router {
         .route("/v1/replication", get(get_replication))
         .route("/v1/replication/blobs/{sha}", get(get_replication_blob))
         .route("/v1/status", get(get_status))
+        .merge(crate::appointments::van_routes())
         .route_layer(axum::middleware::map_response_with_state(center.clone(), count_error))
         .route(
             "/metrics",
@@ -68,6 +70,10 @@ pub fn router_with(center: Arc<Center>, options: Options) -> Router {
         )
         .route("/openapi.json", get(openapi))
         .merge(crate::dashboard::routes().layer(DefaultBodyLimit::max(crate::dashboard::MAX_BODY)))
+        .merge(
+            crate::appointments::dashboard_routes()
+                .layer(DefaultBodyLimit::max(crate::appointments::MAX_PUBLICATION_BYTES)),
+        )
         .layer(DefaultBodyLimit::max(qafila_wire::MAX_ENVELOPE_BYTES))
         .layer(axum::middleware::from_fn(move |req, next| within(timeout, req, next)))
         .with_state(center)

@@ -3,6 +3,7 @@
 //! the other center. Storage sits behind [`db::CenterDb`] (SQLite or PostgreSQL).
 #![forbid(unsafe_code)]
 
+pub mod appointments;
 pub mod backup;
 pub mod center;
 pub mod config;

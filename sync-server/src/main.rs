@@ -116,6 +116,24 @@ enum Command {
         #[arg(long, default_value = "CNIE")]
         tot: String,
     },
+    /// Publish a drive's appointment list for a van from the national portal's export (a JSON list
+    /// of `{booking, slot, prefill}`), replacing the drive's previous list.
+    PublishAppointments {
+        /// The van.
+        #[arg(long)]
+        van: String,
+        /// The drive's id.
+        #[arg(long)]
+        drive: String,
+        /// First day of the drive (YYYY-MM-DD).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// Last day of the drive (YYYY-MM-DD): the list is purged after it.
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// The portal's export.
+        file: PathBuf,
+    },
     /// Back up the database and the keys (sealed with a passphrase from QAFILA_BACKUP_PASSPHRASE,
     /// else asked) into a new folder, with a manifest. Safe while the server runs.
     Backup {
@@ -211,6 +229,18 @@ async fn run(cli: Cli) -> Result<()> {
             let listener = tokio::net::TcpListener::bind(cfg.listen)
                 .await
                 .with_context(|| format!("listening on {}", cfg.listen))?;
+            {
+                // Appointment lists are personal data: gone once their drive is over, pulled or not.
+                let c = center.clone();
+                tokio::spawn(async move {
+                    loop {
+                        if let Err(e) = c.purge_appointments().await {
+                            tracing::warn!("appointment purge: {e}");
+                        }
+                        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                    }
+                });
+            }
             tracing::info!(center = %center.id, addr = %cfg.listen, "serving");
             let options = qafila_server::http::Options {
                 metrics_token: cfg.metrics_token.clone(),
@@ -355,6 +385,34 @@ async fn run(cli: Cli) -> Result<()> {
             keys.rotate();
             keys.save(&cfg.keys_path())?;
             println!("{}", serde_json::to_string_pretty(&keys.public_info())?);
+        }
+        Command::PublishAppointments {
+            van,
+            drive,
+            from,
+            to,
+            file,
+        } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let list = qafila_server::appointments::parse_portal(&bytes, from, to).map_err(|problems| {
+                anyhow::anyhow!(
+                    "{}: {} problem(s), nothing published:\n{}",
+                    file.display(),
+                    problems.len(),
+                    problems.join("\n")
+                )
+            })?;
+            let (_, center) = open(&cli.config).await?;
+            let done = center.publish_appointments(&van, &drive, from, to, list).await?;
+            let detail = format!(
+                "drive {}: version {}, {} appointments",
+                done.drive_id, done.version, done.appointments
+            );
+            audit_cli(&center, "appointments.publish", &van, Some(&detail)).await?;
+            println!(
+                "published {} appointments for van {van}, drive {drive} (version {})",
+                done.appointments, done.version
+            );
         }
     }
     Ok(())

@@ -66,6 +66,10 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE TABLE IF NOT EXISTS van_contacts (
     van_id TEXT PRIMARY KEY, last_contact TEXT NOT NULL, report TEXT
 );
+CREATE TABLE IF NOT EXISTS appointment_lists (
+    van_id TEXT NOT NULL, drive_id TEXT NOT NULL, version BIGINT NOT NULL, drive_end TEXT NOT NULL,
+    published_at TEXT NOT NULL, list BYTEA NOT NULL, PRIMARY KEY (van_id, drive_id)
+);
 "#;
 
 // Advisory lock keys: "qafila" in ASCII, then a number.
@@ -727,6 +731,50 @@ impl CenterDb for PgDb {
         .map_err(err)?;
         rows.iter().map(summary_row).collect::<sqlx::Result<_>>().map_err(err)
     }
+
+    async fn appointment_lists(&self, van_id: &str) -> DbResult<Vec<AppointmentRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {APPOINTMENT_COLS} FROM appointment_lists WHERE van_id = $1 ORDER BY drive_end, drive_id"
+        ))
+        .bind(van_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter()
+            .map(appointment_row)
+            .collect::<sqlx::Result<_>>()
+            .map_err(err)
+    }
+
+    async fn put_appointment_list(&self, rec: &AppointmentRecord) -> DbResult<bool> {
+        // The WHERE makes an older or equal version a no-op, so a replayed publication never
+        // replaces a newer list.
+        let done = sqlx::query(&format!(
+            "INSERT INTO appointment_lists ({APPOINTMENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (van_id, drive_id) DO UPDATE SET version = EXCLUDED.version,
+                 drive_end = EXCLUDED.drive_end, published_at = EXCLUDED.published_at, list = EXCLUDED.list
+             WHERE EXCLUDED.version > appointment_lists.version"
+        ))
+        .bind(&rec.van_id)
+        .bind(&rec.drive_id)
+        .bind(rec.version)
+        .bind(&rec.drive_end)
+        .bind(&rec.published_at)
+        .bind(&rec.list)
+        .execute(&self.pool)
+        .await
+        .map_err(err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn purge_appointment_lists(&self, today: &str) -> DbResult<u64> {
+        let done = sqlx::query("DELETE FROM appointment_lists WHERE drive_end < $1")
+            .bind(today)
+            .execute(&self.pool)
+            .await
+            .map_err(err)?;
+        Ok(done.rows_affected())
+    }
 }
 
 const STAFF_COLS: &str = "id, display_name, role, password_hash, created_at, disabled_at";
@@ -750,5 +798,18 @@ fn summary_row(r: &PgRow) -> sqlx::Result<DocumentSummary> {
         routed_to: r.try_get(2)?,
         status: r.try_get(3)?,
         updated_at: r.try_get(4)?,
+    })
+}
+
+const APPOINTMENT_COLS: &str = "van_id, drive_id, version, drive_end, published_at, list";
+
+fn appointment_row(r: &PgRow) -> sqlx::Result<AppointmentRecord> {
+    Ok(AppointmentRecord {
+        van_id: r.try_get(0)?,
+        drive_id: r.try_get(1)?,
+        version: r.try_get(2)?,
+        drive_end: r.try_get(3)?,
+        published_at: r.try_get(4)?,
+        list: r.try_get(5)?,
     })
 }

@@ -62,6 +62,10 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE TABLE IF NOT EXISTS van_contacts (
     van_id TEXT PRIMARY KEY, last_contact TEXT NOT NULL, report TEXT
 );
+CREATE TABLE IF NOT EXISTS appointment_lists (
+    van_id TEXT NOT NULL, drive_id TEXT NOT NULL, version INTEGER NOT NULL, drive_end TEXT NOT NULL,
+    published_at TEXT NOT NULL, list BLOB NOT NULL, PRIMARY KEY (van_id, drive_id)
+);
 "#;
 
 impl SqliteDb {
@@ -794,6 +798,50 @@ impl CenterDb for SqliteDb {
         })
         .await
     }
+
+    async fn appointment_lists(&self, van_id: &str) -> DbResult<Vec<AppointmentRecord>> {
+        let v = van_id.to_owned();
+        self.run(move |c| {
+            let mut s = c
+                .prepare(&format!(
+                    "SELECT {APPOINTMENT_COLS} FROM appointment_lists WHERE van_id = ?1 ORDER BY drive_end, drive_id"
+                ))
+                .map_err(err)?;
+            let rows = s.query_map([v], appointment_row).map_err(err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(err)
+        })
+        .await
+    }
+
+    async fn put_appointment_list(&self, rec: &AppointmentRecord) -> DbResult<bool> {
+        let r = rec.clone();
+        self.run_durable(move |c| {
+            // The WHERE makes an older or equal version a no-op, so a replayed publication never
+            // replaces a newer list.
+            c.execute(
+                &format!(
+                    "INSERT INTO appointment_lists ({APPOINTMENT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (van_id, drive_id) DO UPDATE SET version = excluded.version,
+                         drive_end = excluded.drive_end, published_at = excluded.published_at, list = excluded.list
+                     WHERE excluded.version > appointment_lists.version"
+                ),
+                params![r.van_id, r.drive_id, r.version, r.drive_end, r.published_at, r.list],
+            )
+            .map(|n| n > 0)
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn purge_appointment_lists(&self, today: &str) -> DbResult<u64> {
+        let t = today.to_owned();
+        self.run_durable(move |c| {
+            c.execute("DELETE FROM appointment_lists WHERE drive_end < ?1", [t])
+                .map(|n| n as u64)
+                .map_err(err)
+        })
+        .await
+    }
 }
 
 const STAFF_COLS: &str = "id, display_name, role, password_hash, created_at, disabled_at";
@@ -817,5 +865,18 @@ fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentSummary> {
         routed_to: r.get(2)?,
         status: r.get(3)?,
         updated_at: r.get(4)?,
+    })
+}
+
+const APPOINTMENT_COLS: &str = "van_id, drive_id, version, drive_end, published_at, list";
+
+fn appointment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AppointmentRecord> {
+    Ok(AppointmentRecord {
+        van_id: r.get(0)?,
+        drive_id: r.get(1)?,
+        version: r.get(2)?,
+        drive_end: r.get(3)?,
+        published_at: r.get(4)?,
+        list: r.get(5)?,
     })
 }

@@ -384,6 +384,7 @@ async fn story(db: &dyn CenterDb) {
     );
 
     staff_story(db).await;
+    appointment_story(db).await;
 }
 
 /// Staff, sessions, audit, van contacts and the dashboard's queue queries.
@@ -546,4 +547,57 @@ async fn postgres_story() {
         .execute(&mut admin)
         .await
         .expect("drop database");
+}
+
+fn appointments(van_id: &str, drive_id: &str, version: i64, drive_end: &str) -> AppointmentRecord {
+    AppointmentRecord {
+        van_id: van_id.into(),
+        drive_id: drive_id.into(),
+        version,
+        drive_end: drive_end.into(),
+        published_at: T1.into(),
+        list: format!("{drive_id} v{version}").into_bytes(),
+    }
+}
+
+/// Appointment lists: one per van and drive, only a newer version replaces, purged after the drive.
+async fn appointment_story(db: &dyn CenterDb) {
+    assert!(db.appointment_lists("VAN-A").await.expect("lists").is_empty());
+    for rec in [
+        appointments("VAN-A", "ifrane", 1, "2025-06-03"),
+        appointments("VAN-A", "azrou", 1, "2025-06-10"),
+        appointments("VAN-B", "ifrane", 1, "2025-06-03"),
+    ] {
+        assert!(db.put_appointment_list(&rec).await.expect("put"), "{rec:?}");
+    }
+    // A newer version replaces; a replayed or older one does not.
+    assert!(
+        db.put_appointment_list(&appointments("VAN-A", "ifrane", 3, "2025-06-04"))
+            .await
+            .expect("newer")
+    );
+    for stale in [2, 3] {
+        assert!(
+            !db.put_appointment_list(&appointments("VAN-A", "ifrane", stale, "2025-06-30"))
+                .await
+                .expect("older")
+        );
+    }
+    let held = db.appointment_lists("VAN-A").await.expect("lists");
+    assert_eq!(
+        held.iter()
+            .map(|r| (r.drive_id.as_str(), r.version, r.drive_end.as_str()))
+            .collect::<Vec<_>>(),
+        [("ifrane", 3, "2025-06-04"), ("azrou", 1, "2025-06-10")]
+    );
+    assert_eq!(held[0].list, b"ifrane v3");
+    assert_eq!(db.appointment_lists("VAN-B").await.expect("lists").len(), 1);
+
+    // The last day of a drive still has its list; the day after, it is gone (for every van).
+    assert_eq!(db.purge_appointment_lists("2025-06-04").await.expect("purge"), 1);
+    assert_eq!(db.purge_appointment_lists("2025-06-05").await.expect("purge"), 1);
+    let left = db.appointment_lists("VAN-A").await.expect("lists");
+    assert_eq!(left.iter().map(|r| r.drive_id.as_str()).collect::<Vec<_>>(), ["azrou"]);
+    assert!(db.appointment_lists("VAN-B").await.expect("lists").is_empty());
+    assert_eq!(db.purge_appointment_lists("2025-06-05").await.expect("purge again"), 0);
 }

@@ -19,6 +19,7 @@ use serde_json::Value;
 const ROUTER_SOURCES: &[(&str, &str)] = &[
     ("src/http.rs", include_str!("../src/http.rs")),
     ("src/dashboard.rs", include_str!("../src/dashboard.rs")),
+    ("src/appointments.rs", include_str!("../src/appointments.rs")),
 ];
 
 const METHODS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "options"];

@@ -107,3 +107,49 @@ for (const lang of ['fr', 'ar'] as const) {
     expect(fingers?.args.exceptions).toEqual({ '7': { exception: 'bandaged', reason: expect.any(String) } });
   });
 }
+
+test('an enrollment started from a portal appointment is prefilled (fr)', async ({ page }) => {
+  await openApp(page, { lang: 'fr' });
+  await unlock(page);
+
+  // Today's bookings, by slot, with the names the portal has (both scripts).
+  const list = page.getByTestId('appointments');
+  await expect(list.getByRole('heading')).toHaveText('Rendez-vous — tournée TOURNEE-IFRANE');
+  const row = list.locator('tr[data-booking="RDV-2026-0412"]');
+  await expect(row).toContainText('09:30');
+  await expect(row).toContainText('OUZZANI SALMA');
+  await expect(row).toContainText('الوزاني سلمى');
+  await shot(page, 'test-results/steps/fr/0-appointments.png');
+  await row.getByRole('button', { name: 'Commencer' }).click();
+
+  // The wizard opens at the civil data, filled in from the portal and still editable.
+  await expectStep(page, 'civil');
+  await expect(page.locator('#f-civil-family_name-latin')).toHaveValue('OUZZANI');
+  await expect(page.locator('#f-civil-family_name-arabic')).toHaveValue('الوزاني');
+  await expect(page.locator('#f-civil-given_names-latin')).toHaveValue('SALMA');
+  await expect(page.locator('#f-civil-birth_date')).toHaveValue('1991-04-17');
+  await expect(page.locator('#f-civil-father-latin')).toHaveValue('AHMED OUZZANI');
+  await page.locator('#f-civil-given_names-latin').fill('SALMA AICHA');
+  await expect
+    .poll(async () => {
+      const calls = await page.evaluate(() => (window as unknown as { __qafilaMock: { calls: { cmd: string; args: Record<string, unknown> }[] } }).__qafilaMock.calls);
+      return calls.filter((c) => c.cmd === 'draft_save').at(-1)?.args;
+    })
+    .toMatchObject({
+      record: {
+        application: { kind: 'first_card', drive_id: 'TOURNEE-IFRANE' },
+        civil: { family_name: { latin: 'OUZZANI', arabic: 'الوزاني' }, given_names: { latin: 'SALMA AICHA' } },
+      },
+    });
+
+  // Back home, the booking is marked started and resumes the same draft.
+  await page.getByRole('link', { name: 'Accueil' }).or(page.getByRole('button', { name: 'Accueil' })).first().click();
+  const again = page.getByTestId('appointments').locator('tr[data-booking="RDV-2026-0412"]');
+  await expect(again.getByRole('button', { name: 'Reprendre' })).toBeVisible();
+  await again.getByRole('button', { name: 'Reprendre' }).click();
+  // The checked civil data is complete now (nationality and all), so the draft resumes at the photo.
+  await expectStep(page, 'portrait');
+  await page.getByRole('button', { name: 'Précédent' }).click();
+  await expectStep(page, 'civil');
+  await expect(page.locator('#f-civil-given_names-latin')).toHaveValue('SALMA AICHA');
+});

@@ -169,6 +169,11 @@ enum Command {
         #[command(flatten)]
         login: Login,
     },
+    /// The appointments booked on the national portal for this van's coming drives (pulled at sync).
+    Appointments {
+        #[command(flatten)]
+        login: Login,
+    },
     /// Write a synthetic applicant (JSON + placeholder blob files) for demos and tests.
     Sample {
         /// Which synthetic applicant.
@@ -588,8 +593,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 print_json(&report)?;
             } else {
                 println!(
-                    "{} batches ({} enrollments) receipted, {} blobs sent, {} updates applied, {} purged, {} retries",
-                    report.batches, report.documents, report.blobs, report.updates, report.purged, report.retries
+                    "{} batches ({} enrollments) receipted, {} blobs sent, {} updates applied, {} purged, {} retries, {} appointment lists received",
+                    report.batches,
+                    report.documents,
+                    report.blobs,
+                    report.updates,
+                    report.purged,
+                    report.retries,
+                    report.appointments
                 );
             }
         }
@@ -611,6 +622,43 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     "waiting to send: {} enrollments; unreceipted batches: {}; receipts: {}; purged: {}",
                     s.documents_pending, s.batches_unreceipted, s.receipts, s.purged
                 );
+            }
+        }
+        Command::Appointments { login } => {
+            let mut van = unlock(&cli.store, &login)?;
+            van.purge_appointments(chrono::Utc::now().date_naive())?;
+            let lists = van.appointment_lists()?;
+            if json {
+                print_json(&lists)?;
+            } else if lists.is_empty() {
+                println!("no appointments: none published for this van's coming drives (sync to fetch them)");
+            } else {
+                for held in lists {
+                    let l = &held.list;
+                    println!(
+                        "drive {} ({} to {}), version {} from {}: {} appointments",
+                        l.drive_id,
+                        l.drive_start,
+                        l.drive_end,
+                        l.version,
+                        l.center,
+                        l.appointments.len()
+                    );
+                    for a in &l.appointments {
+                        let p = &a.prefill;
+                        let family = p.family_name.as_ref().and_then(|n| n.latin.as_deref());
+                        let given = p.given_names.as_ref().and_then(|n| n.latin.as_deref());
+                        let started = held.used.get(&a.booking).map(|d| format!("  started: draft {d}"));
+                        println!(
+                            "  {}  {:<16} {} {}{}",
+                            a.slot.format("%Y-%m-%d %H:%M"),
+                            a.booking,
+                            family.unwrap_or(""),
+                            given.unwrap_or(""),
+                            started.unwrap_or_default()
+                        );
+                    }
+                }
             }
         }
         Command::Sample { seed, out } => {

@@ -38,6 +38,8 @@ pub enum Action {
     Purge,
     /// An operator was added or removed.
     OperatorChange,
+    /// An appointment list arrived, was used or was purged.
+    Appointments,
 }
 
 impl Action {
@@ -54,6 +56,7 @@ impl Action {
             Action::Export => "export",
             Action::Purge => "purge",
             Action::OperatorChange => "operator_change",
+            Action::Appointments => "appointments",
         }
     }
 }

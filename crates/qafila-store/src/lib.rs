@@ -11,6 +11,7 @@
 //! public for the sync layer and for tests.
 #![forbid(unsafe_code)]
 
+mod appointments;
 mod at_rest;
 pub mod error;
 pub mod journal;
@@ -22,6 +23,7 @@ mod sqlite;
 mod van;
 
 pub use age;
+pub use appointments::HeldList;
 pub use error::{Result, StoreError};
 pub use outbox::{Center, OutboundBatch, SyncStatus};
 pub use sqlite::DB_FILE;

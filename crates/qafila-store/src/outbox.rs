@@ -110,7 +110,7 @@ impl Van {
             .collect()
     }
 
-    fn center_key(&self, id: &str) -> Result<VerifyingKey> {
+    pub(crate) fn center_key(&self, id: &str) -> Result<VerifyingKey> {
         let bytes: Vec<u8> = self
             .store
             .conn
@@ -436,7 +436,7 @@ impl Van {
     }
 
     /// The van's age identity for updates from the centers, made on first use and kept encrypted.
-    fn update_identity(&mut self) -> Result<age::x25519::Identity> {
+    pub(crate) fn update_identity(&mut self) -> Result<age::x25519::Identity> {
         let sealed: Option<Vec<u8>> = self
             .store
             .conn

@@ -97,6 +97,18 @@ CREATE TABLE receipts (
 ALTER TABLE enrollments ADD COLUMN purged_at TEXT;
 ALTER TABLE enrollments ADD COLUMN heads TEXT NOT NULL DEFAULT '';
 "#,
+    // Appointment lists: only the drive's id, dates and version are in clear (to purge and replace
+    // without the key); the list and the bookings already started are encrypted in `data`.
+    r#"
+CREATE TABLE appointment_lists (
+    drive_id TEXT PRIMARY KEY,
+    center TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    drive_start TEXT NOT NULL,
+    drive_end TEXT NOT NULL,
+    data BLOB NOT NULL
+) STRICT;
+"#,
 ];
 
 /// The database file inside a store directory.

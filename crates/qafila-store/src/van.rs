@@ -145,6 +145,8 @@ impl Store {
         };
         // Reading the van id touches the first pages: a file that is not a store fails here.
         store.van_id()?;
+        // Ended drives' appointment lists go even if nobody unlocks the van again.
+        crate::appointments::purge_ended(&store.conn, Utc::now().date_naive())?;
         Ok(store)
     }
 

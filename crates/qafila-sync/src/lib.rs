@@ -3,8 +3,9 @@
 //! 1. each batch is posted (civil data and history first, so the center learns of every applicant);
 //! 2. the blobs the center still needs are uploaded in checksummed chunks, resuming where the center
 //!    says it stopped, within a bandwidth cap; then the batch is posted again and its receipt stored;
-//! 3. updates made at the centers are pulled and merged;
-//! 4. receipted enrollments are purged after the retention period.
+//! 3. updates made at the centers are pulled and merged, then the appointment lists of the van's
+//!    coming drives;
+//! 4. receipted enrollments are purged after the retention period, and ended drives' appointments.
 //!
 //! Network failures are retried with exponential backoff and jitter; refusals (a forged or revoked
 //! van, an invalid record) are not, and come back as [`SyncError::Refused`] with the center's code.
@@ -74,6 +75,8 @@ pub struct SyncReport {
     pub updates: usize,
     /// Enrollments purged.
     pub purged: usize,
+    /// Appointment lists received (new drives or newer versions).
+    pub appointments: usize,
 }
 
 /// Progress, as it happens.
@@ -195,7 +198,9 @@ pub async fn sync_once(
     };
     a.push(progress).await?;
     a.pull().await?;
+    a.pull_appointments().await?;
     a.report.purged = a.van.purge_receipted(a.opts.retention)?;
+    a.van.purge_appointments(chrono::Utc::now().date_naive())?;
     a.send_report().await?;
     Ok(a.report)
 }
@@ -311,6 +316,30 @@ impl Agent<'_> {
                 }
                 _ => return Err(refused(resp).await),
             }
+        }
+    }
+
+    /// Pulls the appointment lists of the van's drives not yet ended. A center too old to publish
+    /// them (404) is not an error: the van enrolls walk-ins all the same.
+    async fn pull_appointments(&mut self) -> Result<(), SyncError> {
+        let path = format!("/v1/vans/{}/appointments", self.van_id);
+        let sig = self.van.sign_request("GET", &path, &[]);
+        let (url, van_id) = (format!("{}{path}", self.base), self.van_id.clone());
+        let resp = self
+            .send(|c| {
+                c.get(&url)
+                    .header(request::SENDER, &van_id)
+                    .header(request::SIGNATURE, &sig)
+            })
+            .await?;
+        match resp.status().as_u16() {
+            204 | 404 => Ok(()),
+            200 => {
+                let pack = resp.bytes().await.map_err(|e| unreachable(e.to_string()))?;
+                self.report.appointments += self.van.apply_appointments(&pack)?;
+                Ok(())
+            }
+            _ => Err(refused(resp).await),
         }
     }
 

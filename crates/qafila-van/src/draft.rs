@@ -73,6 +73,15 @@ pub struct DuplicateView {
     pub score: u32,
 }
 
+/// The booking a draft was started from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppointmentRef {
+    /// The drive.
+    pub drive_id: String,
+    /// The portal's booking reference.
+    pub booking: String,
+}
+
 /// The whole draft as stored (encrypted).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DraftState {
@@ -98,6 +107,9 @@ pub struct DraftState {
     /// Duplicate warnings from the last ten-print capture.
     #[serde(default)]
     pub duplicates: Vec<DuplicateView>,
+    /// The booking it was started from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appointment: Option<AppointmentRef>,
 }
 
 /// What the UI sees of a draft (documents without their bytes, fingers without WSQ).
@@ -123,6 +135,8 @@ pub struct DraftView {
     pub duplicates: Vec<DuplicateView>,
     /// Every problem left before sealing.
     pub problems: Vec<Problem>,
+    /// The booking it was started from, if any.
+    pub appointment: Option<AppointmentRef>,
 }
 
 /// The list entry of a draft (resume after a crash).
@@ -159,6 +173,7 @@ impl DraftState {
             fingers: BTreeMap::new(),
             documents: Vec::new(),
             duplicates: Vec::new(),
+            appointment: None,
         })
     }
 
@@ -223,6 +238,7 @@ impl DraftState {
                 .collect(),
             duplicates: self.duplicates.clone(),
             problems: self.problems(van_id, operator, today),
+            appointment: self.appointment.clone(),
         }
     }
 

@@ -7,6 +7,7 @@
 //! ([`EngineError::code`]) the UI maps to a translated instruction.
 #![forbid(unsafe_code)]
 
+mod appointments;
 pub mod draft;
 mod engine;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod settings;
 pub mod state;
 mod sync;
 
+pub use appointments::AppointmentView;
 pub use engine::{AppState, Engine, Home, MAX_DOCUMENT_BYTES, Session, Today};
 pub use error::{EngineError, ErrorPayload, Result};
 pub use events::{Event, EventSink};

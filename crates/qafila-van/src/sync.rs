@@ -108,7 +108,8 @@ impl Engine {
                 Ok(report) => {
                     let result = json!({"center": center.id, "sent_batches": report.batches,
                         "documents": report.documents, "blob_bytes": report.bytes_up,
-                        "updates_applied": report.updates, "purged": report.purged});
+                        "updates_applied": report.updates, "purged": report.purged,
+                        "appointments": report.appointments});
                     self.remember(|s| {
                         s.last_sync_at = Some(Utc::now());
                         s.last_error = None;

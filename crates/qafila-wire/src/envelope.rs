@@ -28,6 +28,8 @@ pub enum Kind {
     Updates,
     /// Replication from one center to the other.
     Replication,
+    /// An appointment list from a center to a van.
+    Appointments,
 }
 
 /// A signed, encrypted message.
@@ -194,6 +196,7 @@ impl Envelope {
             Kind::Batch => "batch",
             Kind::Updates => "update",
             Kind::Replication => "replication",
+            Kind::Appointments => "appointment list",
         };
         let sig = Signature::from_slice(&self.signature).map_err(|_| WireError::BadSignature(what))?;
         key.verify(

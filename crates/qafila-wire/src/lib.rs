@@ -9,9 +9,13 @@
 //! - A [`receipt::SignedReceipt`] is a center's signed statement of what it holds.
 //! - Blobs travel separately ([`blob`]), encrypted, content-addressed and resumable.
 //!
+//! - An [`appointments::AppointmentList`] carries a drive's bookings from a center to a van, sealed
+//!   like updates.
+//!
 //! Every message is CBOR (RFC 8949); decoding is bounded in size and nesting.
 #![forbid(unsafe_code)]
 
+pub mod appointments;
 pub mod batch;
 pub mod blob;
 mod cbor;
@@ -22,6 +26,7 @@ pub mod report;
 pub mod request;
 pub mod usb;
 
+pub use appointments::{Appointment, AppointmentList, PartialName, Prefill};
 pub use batch::{BatchPayload, BlobManifest, DocumentChanges, ReplicatedBatch, ReplicationPayload, UpdatePayload};
 pub use envelope::{Envelope, Kind};
 pub use error::WireError;

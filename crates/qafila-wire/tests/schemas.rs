@@ -38,5 +38,6 @@ fn committed_wire_schemas_match_the_types() {
     check("replication", schemars::schema_for!(ReplicationPayload).to_value());
     check("receipt", schemars::schema_for!(Receipt).to_value());
     check("signed-receipt", schemars::schema_for!(SignedReceipt).to_value());
+    check("appointments", schemars::schema_for!(AppointmentList).to_value());
     check("van-report", schemars::schema_for!(report::VanReport).to_value());
 }

@@ -4,6 +4,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import { normalizeError } from './errors';
 import type {
+  Appointment,
   AppState,
   DayReview,
   Draft,
@@ -76,6 +77,10 @@ export const api = {
 
   settingsGet: () => call<Settings>('settings_get'),
   settingsSet: (settings: Settings) => call<Settings>('settings_set', { settings }),
+
+  appointments: (today_only = false) => call<Appointment[]>('appointments', { today_only }),
+  draftFromAppointment: (drive_id: string, booking: string, kind = 'first_card') =>
+    call<Draft>('draft_from_appointment', { drive_id, booking, kind }),
 };
 
 /** Subscribes to one of the contract's events; the returned function unsubscribes. */

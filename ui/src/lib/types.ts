@@ -181,6 +181,26 @@ export interface Draft {
   documents: DraftDocument[];
   duplicates: { application_id: string; score: number }[];
   problems: Problem[];
+  /** The portal booking the draft was started from, if any. */
+  appointment?: { drive_id: string; booking: string } | null;
+}
+
+/** A booking taken on the national portal for one of this van's drives. */
+export interface Appointment {
+  drive_id: string;
+  drive_start: string;
+  drive_end: string;
+  booking: string;
+  /** Local time of the drive, `YYYY-MM-DDTHH:MM:SS`. */
+  slot: string;
+  today: boolean;
+  name: string;
+  name_ar: string;
+  birth_date: string | null;
+  /** The draft started from it and still open, if any. */
+  draft_id: string | null;
+  /** The application sealed from it, if any: the citizen is enrolled. */
+  enrolled: string | null;
 }
 
 export interface DraftSummary {
@@ -214,6 +234,7 @@ export interface SyncResult {
   blob_bytes: number;
   updates_applied: number;
   purged: number;
+  appointments?: number;
 }
 
 export interface DayReview {

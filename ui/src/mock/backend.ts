@@ -1,6 +1,7 @@
 // An in-memory fake of the Qafila engine behind docs/DESKTOP-API.md: enough state and timing to
 // run the whole UI in a browser (demos, screenshots, end-to-end tests) without Rust.
 import type {
+  Appointment,
   AppState,
   DayReview,
   Draft,
@@ -65,6 +66,9 @@ interface Stored {
   history: { at: string; what: string }[];
 }
 
+/** A booking as the fake engine holds it: the list entry, the portal's civil data, the draft started from it. */
+type HeldAppointment = Omit<Appointment, 'today' | 'draft_id' | 'enrolled'> & { prefill: Record<string, unknown>; used: string | null };
+
 const OPERATORS: Record<string, { role: 'operator' | 'supervisor'; passphrase: string }> = {
   'OP-0042': { role: 'operator', passphrase: 'demo' },
   'OP-0043': { role: 'operator', passphrase: 'demo' },
@@ -98,6 +102,8 @@ export class MockBackend {
   private portraitRunning = false;
   private fingersRunning = false;
   private lastPortrait: { jpeg: string; report: QualityReport } | null = null;
+  /** Bookings of the van's drives (the engine pulls them from the centers at sync). */
+  appointments: HeldAppointment[] = [];
   /** Every command received, for tests that check what the UI sent. */
   calls: { cmd: string; args: Record<string, unknown> }[] = [];
 
@@ -293,6 +299,10 @@ export class MockBackend {
         }
         return { approved: n };
       }
+      case 'appointments':
+        return this.appointmentList(!!a.today_only);
+      case 'draft_from_appointment':
+        return this.draftFromAppointment(String(a.drive_id), String(a.booking), String(a.kind ?? 'first_card'));
       case 'settings_get':
         return this.settings;
       case 'settings_set':
@@ -396,6 +406,58 @@ export class MockBackend {
     };
     this.drafts.set(id, d);
     return d;
+  }
+
+  private appointmentList(todayOnly: boolean): Appointment[] {
+    const today = this.today();
+    return this.appointments
+      .filter((a) => a.drive_end >= today)
+      .map((held) => {
+        const { prefill, used, ...a } = held;
+        void prefill; // the list shows names only; the civil data goes into the draft
+        // As in the engine: a discarded draft frees its booking, a sealed one marks it enrolled.
+        const open = used !== null && this.drafts.has(used);
+        const enrolled = used !== null && !open && this.stored.has(used);
+        return { ...a, today: a.slot.startsWith(today), draft_id: open ? used : null, enrolled: enrolled ? used : null };
+      })
+      .filter((a) => !todayOnly || a.today)
+      .sort((x, y) => x.slot.localeCompare(y.slot));
+  }
+
+  private draftFromAppointment(driveId: string, booking: string, kind: string): Draft {
+    const a = this.appointments.find((x) => x.drive_id === driveId && x.booking === booking);
+    if (!a) throw fail('bad_input', 'booking: no such booking in this drive', { field: 'booking' });
+    if (a.used && this.drafts.has(a.used)) return this.draft(a.used);
+    if (a.used && this.stored.has(a.used)) throw fail('bad_input', `booking: this citizen is already enrolled (application ${a.used})`, { field: 'booking' });
+    const d = this.draftNew(kind);
+    d.record.application.drive_id = driveId;
+    d.record.civil = JSON.parse(JSON.stringify(a.prefill));
+    d.problems = validateDraft(d.record, this.md, new Date(this.now()));
+    d.appointment = { drive_id: driveId, booking };
+    a.used = d.id;
+    return d;
+  }
+
+  /** Publishes a drive's bookings as a sync would bring them (tests and demos). */
+  addAppointments(driveId: string, start: string, end: string, items: { booking: string; slot: string; prefill: Record<string, unknown> }[]) {
+    this.appointments = this.appointments.filter((a) => a.drive_id !== driveId);
+    for (const i of items) {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const p: any = i.prefill;
+      const join = (script: 'latin' | 'arabic') => [p.family_name?.[script], p.given_names?.[script]].filter(Boolean).join(' ');
+      this.appointments.push({
+        drive_id: driveId,
+        drive_start: start,
+        drive_end: end,
+        booking: i.booking,
+        slot: i.slot,
+        name: join('latin'),
+        name_ar: join('arabic'),
+        birth_date: p.birth_date ?? null,
+        used: null,
+        prefill: i.prefill,
+      });
+    }
   }
 
   private draftSummary(d: Draft): DraftSummary {
@@ -698,6 +760,32 @@ export class MockBackend {
         ],
       });
     });
+    // Today's bookings from the national portal.
+    const day = this.today();
+    const next = iso(t + DAY).slice(0, 10);
+    this.addAppointments('TOURNEE-IFRANE', day, next, [
+      {
+        booking: 'RDV-2026-0412',
+        slot: `${day}T09:30:00`,
+        prefill: {
+          family_name: { latin: 'OUZZANI', arabic: 'الوزاني' },
+          given_names: { latin: 'SALMA', arabic: 'سلمى' },
+          sex: 'female',
+          birth_date: '1991-04-17',
+          birth_place: { in: 'morocco', province: '07-03', commune: 'Ighil' },
+          father: { latin: 'AHMED OUZZANI', arabic: 'أحمد الوزاني' },
+          mother: { latin: 'ZINEB TAHIRI', arabic: 'زينب الطاهري' },
+          address: { in: 'morocco', line: '12 rue Atlas', commune: 'Ighil', province: '07-03', postal_code: null },
+          phone: '+212600000001',
+        },
+      },
+      {
+        booking: 'RDV-2026-0413',
+        slot: `${day}T10:00:00`,
+        prefill: { family_name: { latin: 'IDRISSI', arabic: 'الإدريسي' }, given_names: { latin: 'KARIM' }, sex: 'male' },
+      },
+      { booking: 'RDV-2026-0415', slot: `${next}T09:00:00`, prefill: {} },
+    ]);
     // A draft left by a crash, to show "resume".
     const at = iso(t - 40 * 60_000);
     const id = uuid7(t - 40 * 60_000);

@@ -84,6 +84,12 @@ const ar: Translation = {
   'unlock.locked_idle': 'أُقفلت الوحدة بعد عدم النشاط. سجّل الدخول لمتابعة عملك.',
   'unlock.locked_manual': 'الوحدة مقفلة.',
 
+  'appointments.title': 'المواعيد — الجولة {drive}',
+  'appointments.hint': 'مواعيد محجوزة عبر البوابة الوطنية: تحقَّق من هوية المواطن ثم ابدأ؛ الحالة المدنية معبأة مسبقاً للتحقق منها.',
+  'appointments.start': 'ابدأ',
+  'appointments.resume': 'استئناف',
+  'appointments.enrolled': 'مسجَّل',
+  'appointments.no_name': '(بدون اسم)',
   'home.title': 'اليوم',
   'home.enrolled': 'مسجَّلون اليوم',
   'home.sealed': 'مختومة اليوم',

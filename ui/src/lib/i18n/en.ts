@@ -80,6 +80,12 @@ const en = {
   'unlock.locked_idle': 'Locked after inactivity. Log in to continue where you were.',
   'unlock.locked_manual': 'The van is locked.',
 
+  'appointments.title': 'Appointments — drive {drive}',
+  'appointments.hint': 'Booked on the national portal: check the citizen’s identity, then start; the civil data is filled in for you to check.',
+  'appointments.start': 'Start',
+  'appointments.resume': 'Resume',
+  'appointments.enrolled': 'Enrolled',
+  'appointments.no_name': '(no name given)',
   'home.title': 'Today',
   'home.enrolled': 'Enrolled today',
   'home.sealed': 'Sealed today',

@@ -79,6 +79,12 @@ const fr: Translation = {
   'unlock.locked_idle': 'Verrouillé après inactivité. Connectez-vous pour reprendre où vous étiez.',
   'unlock.locked_manual': 'L’unité est verrouillée.',
 
+  'appointments.title': 'Rendez-vous — tournée {drive}',
+  'appointments.hint': 'Pris sur le portail national : vérifiez l’identité du citoyen, puis commencez ; l’état civil est prérempli, à contrôler.',
+  'appointments.start': 'Commencer',
+  'appointments.resume': 'Reprendre',
+  'appointments.enrolled': 'Enrôlé',
+  'appointments.no_name': '(nom non indiqué)',
   'home.title': 'Aujourd’hui',
   'home.enrolled': 'Enrôlés aujourd’hui',
   'home.sealed': 'Scellés aujourd’hui',
