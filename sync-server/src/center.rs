@@ -610,6 +610,28 @@ impl Center {
         Ok(())
     }
 
+    /// Records what became of an accepted application's card: printed, then delivered.
+    pub async fn card_status(&self, id: &str, status: Status) -> Result<(), CenterError> {
+        let _guard = self.write.lock().await;
+        let (rec, mut doc) = self.stored(id).await?;
+        let mut record = doc.record().map_err(|_| CenterError::Damaged(id.into()))?;
+        let allowed = matches!(
+            (&record.application.status, &status),
+            (Status::Accepted, Status::CardPrinted) | (Status::CardPrinted, Status::Delivered)
+        );
+        if !allowed {
+            return Err(CenterError::Review(format!(
+                "application {id} is {}: a card can be marked printed once accepted, and delivered once printed",
+                record.application.status.name()
+            )));
+        }
+        record.application.status = status;
+        doc.update(&record).map_err(|_| CenterError::Damaged(id.into()))?;
+        let stored = self.store_doc(&mut doc, &rec.van_id)?;
+        self.db.put_documents(&[stored], &format!("center:{}", self.id)).await?;
+        Ok(())
+    }
+
     /// The enrollment as this center holds it.
     pub async fn enrollment(&self, id: &str) -> Result<(qafila_domain::Enrollment, Vec<String>, String), CenterError> {
         let (rec, mut doc) = self.stored(id).await?;

@@ -134,6 +134,16 @@ enum Command {
         /// The portal's export.
         file: PathBuf,
     },
+    /// Record cards printed or delivered (the personalization line's report): each application
+    /// id moves on, and the van sees it at its next sync.
+    CardStatus {
+        /// printed or delivered.
+        #[arg(long)]
+        status: String,
+        /// Application ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
     /// Back up the database and the keys (sealed with a passphrase from QAFILA_BACKUP_PASSPHRASE,
     /// else asked) into a new folder, with a manifest. Safe while the server runs.
     Backup {
@@ -354,6 +364,30 @@ async fn run(cli: Cli) -> Result<()> {
             )
             .await?;
             report_export(&s)?;
+        }
+        Command::CardStatus { status, ids } => {
+            let (_, center) = open(&cli.config).await?;
+            let status = match status.as_str() {
+                "printed" => qafila_domain::Status::CardPrinted,
+                "delivered" => qafila_domain::Status::Delivered,
+                other => bail!("--status: {other:?} is not printed or delivered"),
+            };
+            let mut refused = 0;
+            for id in &ids {
+                match center.card_status(id, status.clone()).await {
+                    Ok(()) => {
+                        audit_cli(&center, "card.status", id, Some(status.name())).await?;
+                        println!("{id}: {}", status.name());
+                    }
+                    Err(e) => {
+                        refused += 1;
+                        eprintln!("{id}: {e}");
+                    }
+                }
+            }
+            if refused > 0 {
+                bail!("{refused} of {} applications were not changed (see above)", ids.len());
+            }
         }
         Command::Backup { out } => {
             let cfg = Config::load(&cli.config)?;

@@ -411,6 +411,22 @@ async fn accepted_applications_export_to_card_personalization_and_afis_encrypted
     renumbered.sort();
     assert_eq!(renumbered, numbers);
 
+    // The personalization line reports the cards it printed; the van sees it, and the queue moves.
+    s.center.card_status(&ids[0], Status::CardPrinted).await.unwrap();
+    let twice = s.center.card_status(&ids[2], Status::CardPrinted).await;
+    assert!(twice.is_err(), "a rejected application's card was marked printed");
+    let o = qafila_server::fleet::overview(&s.center).await.unwrap();
+    assert_eq!(o["queues"]["rabat"]["printed"], 1, "{o}");
+    sync_once(&mut v, &s.url, &SyncOptions::default(), &mut |_| {})
+        .await
+        .expect("sync");
+    let seen = v.list(None, 0, 10).unwrap();
+    assert!(
+        seen.iter()
+            .any(|e| e.id.to_string() == ids[0] && e.status == "card_printed"),
+        "{seen:?}"
+    );
+
     let afis = age::x25519::Identity::generate();
     let options = qafila_export::AfisOptions {
         date,
@@ -421,7 +437,11 @@ async fn accepted_applications_export_to_card_personalization_and_afis_encrypted
     let sent = qafila_server::export::export_afis(&s.center, &tmp.path().join("afis"), &afis.to_public(), &options)
         .await
         .unwrap();
-    assert_eq!(sent.written.len(), 2);
+    assert_eq!(
+        sent.written.len(),
+        1,
+        "the printed one is no longer waiting for the AFIS export"
+    );
     for name in &sent.written {
         let plain = qafila_wire::envelope::decrypt_with(
             std::slice::from_ref(&afis),
