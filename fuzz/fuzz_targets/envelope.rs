@@ -40,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-/// Opens `env` the way its kind is opened: the other two would stop at the kind check.
+/// Opens `env` the way its kind is opened: the others would stop at the kind check.
 fn open(
     env: &Envelope,
     verifying: &ed25519_dalek::VerifyingKey,
@@ -50,5 +50,6 @@ fn open(
         Kind::Batch => env.open_batch(verifying, identities).map(drop),
         Kind::Updates => env.open_updates(verifying, &identities[0]).map(drop),
         Kind::Replication => env.open_replication(verifying, identities).map(drop),
+        Kind::Appointments => env.open_appointments(verifying, &identities[0]).map(drop),
     }
 }

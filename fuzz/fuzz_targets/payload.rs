@@ -1,13 +1,16 @@
-//! The decrypted-payload decoders, fed directly: batch, updates, replication, and a signed receipt.
+//! The decrypted-payload decoders, fed directly: batch, updates, replication, appointment list, and a
+//! signed receipt.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use qafila_fuzz::{select, van_key};
-use qafila_wire::{BatchPayload, SignedReceipt, batch::ReplicationPayload, batch::UpdatePayload};
+use qafila_wire::{
+    BatchPayload, SignedReceipt, appointments::AppointmentList, batch::ReplicationPayload, batch::UpdatePayload,
+};
 
 fuzz_target!(|data: &[u8]| {
     let Some((selector, rest)) = select(data) else { return };
-    match selector % 4 {
+    match selector % 5 {
         0 => {
             if let Ok(p) = BatchPayload::from_bytes(rest) {
                 // What decodes must encode and decode to the same thing: the digest a replay is judged by.
@@ -20,6 +23,9 @@ fuzz_target!(|data: &[u8]| {
         }
         2 => {
             let _ = ReplicationPayload::from_bytes(rest);
+        }
+        4 => {
+            let _ = AppointmentList::from_bytes(rest);
         }
         _ => {
             if let Ok(r) = SignedReceipt::from_bytes(rest) {
