@@ -299,15 +299,7 @@ impl Agent<'_> {
             let Some(center) = center else { return Ok(()) };
             let since = self.van.update_cursor(&center)?;
             let path = format!("/v1/vans/{}/updates?since={since}", self.van_id);
-            let sig = self.van.sign_request("GET", &path, &[]);
-            let (url, van_id) = (format!("{}{path}", self.base), self.van_id.clone());
-            let resp = self
-                .send(|c| {
-                    c.get(&url)
-                        .header(request::SENDER, &van_id)
-                        .header(request::SIGNATURE, &sig)
-                })
-                .await?;
+            let resp = self.send_signed(reqwest::Method::GET, &path, Vec::new()).await?;
             match resp.status().as_u16() {
                 204 => return Ok(()),
                 200 => {
@@ -323,15 +315,7 @@ impl Agent<'_> {
     /// them (404) is not an error: the van enrolls walk-ins all the same.
     async fn pull_appointments(&mut self) -> Result<(), SyncError> {
         let path = format!("/v1/vans/{}/appointments", self.van_id);
-        let sig = self.van.sign_request("GET", &path, &[]);
-        let (url, van_id) = (format!("{}{path}", self.base), self.van_id.clone());
-        let resp = self
-            .send(|c| {
-                c.get(&url)
-                    .header(request::SENDER, &van_id)
-                    .header(request::SIGNATURE, &sig)
-            })
-            .await?;
+        let resp = self.send_signed(reqwest::Method::GET, &path, Vec::new()).await?;
         match resp.status().as_u16() {
             204 | 404 => Ok(()),
             200 => {
@@ -358,23 +342,36 @@ impl Agent<'_> {
             journal_entries: journal.entries,
             journal_intact: journal.is_intact(),
         };
-        let body = report.to_json();
         let path = format!("/v1/vans/{}/report", self.van_id);
-        let sig = self.van.sign_request("POST", &path, &body);
-        let (url, van_id) = (format!("{}{path}", self.base), self.van_id.clone());
-        let resp = self
-            .send(|c| {
-                c.post(&url)
-                    .header(request::SENDER, &van_id)
-                    .header(request::SIGNATURE, &sig)
-                    .header("content-type", "application/json")
-                    .body(body.clone())
-            })
-            .await?;
+        let resp = self.send_signed(reqwest::Method::POST, &path, report.to_json()).await?;
         match resp.status().as_u16() {
             200..=299 | 404 => Ok(()),
             _ => Err(refused(resp).await),
         }
+    }
+
+    /// Sends a request signed as this van (sender and signature headers over method, path and
+    /// body), with the same retries as every other request.
+    async fn send_signed(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<reqwest::Response, SyncError> {
+        let sig = self.van.sign_request(method.as_str(), path, &body);
+        let (url, van_id) = (format!("{}{path}", self.base), self.van_id.clone());
+        self.send(|c| {
+            let req = c
+                .request(method.clone(), &url)
+                .header(request::SENDER, &van_id)
+                .header(request::SIGNATURE, &sig);
+            if body.is_empty() {
+                req
+            } else {
+                req.header("content-type", "application/json").body(body.clone())
+            }
+        })
+        .await
     }
 
     async fn center_id(&mut self) -> Result<Option<String>, SyncError> {
