@@ -6,6 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use qafila_doc::EnrollmentDoc;
 
 fuzz_target!(|data: &[u8]| {
+    qafila_fuzz::let_decoder_panics_unwind();
     let Ok(mut doc) = EnrollmentDoc::load(data, b"fuzz") else {
         return;
     };

@@ -33,3 +33,21 @@ pub fn van_key() -> SigningKey {
 pub fn select(data: &[u8]) -> Option<(u8, &[u8])> {
     data.split_first().map(|(first, rest)| (*first, rest))
 }
+
+/// Lets a panic raised inside automerge's own decoders unwind to `qafila_doc`'s guard, which turns it into an
+/// error; any other panic still reaches libFuzzer's hook and counts as a crash. An automerge panic that escapes
+/// the guard is still a crash too: libfuzzer-sys aborts on every unwind that reaches the target's edge.
+pub fn let_decoder_panics_unwind() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let fuzzer_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_decoder = info
+                .location()
+                .is_some_and(|at| ["/hexane-", "/automerge-"].iter().any(|c| at.file().contains(c)));
+            if !in_decoder {
+                fuzzer_hook(info);
+            }
+        }));
+    });
+}
