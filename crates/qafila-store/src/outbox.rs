@@ -366,16 +366,20 @@ impl Van {
     /// Removes the personal data and biometrics of every enrollment whose latest changes a center has
     /// receipted at least `retention` ago; keeps its id, status and receipts. Returns how many.
     pub fn purge_receipted(&mut self, retention: chrono::Duration) -> Result<usize> {
-        let cutoff = (Utc::now() - retention).to_rfc3339();
+        let now = Utc::now();
+        let cutoff = (now - retention).to_rfc3339();
         let ids: Vec<String> = {
+            // A receipt stamped later than now was stamped by a clock that was ahead (the van's clock is set by
+            // hand in the field): the retention cannot be measured from it, and keeping the data until that date
+            // would keep it for as long as the clock was wrong, so such enrollments are purged now.
             let mut stmt = self.store.conn.prepare(
                 "SELECT e.id FROM enrollments e JOIN doc_sync s ON s.enrollment_id = e.id
                  WHERE e.purged_at IS NULL AND s.acked_heads = e.heads
                    AND e.status NOT IN ('draft', 'captured', 'sealed', 'sent', 'recapture_requested')
                    AND EXISTS (SELECT 1 FROM outbox_documents o JOIN outbox b ON b.seq = o.seq
-                               WHERE o.enrollment_id = e.id AND b.receipted_at <= ?1)",
+                               WHERE o.enrollment_id = e.id AND (b.receipted_at <= ?1 OR b.receipted_at > ?2))",
             )?;
-            let rows = stmt.query_map([cutoff], |r| r.get(0))?;
+            let rows = stmt.query_map(params![cutoff, now.to_rfc3339()], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
         if ids.is_empty() {
@@ -408,7 +412,7 @@ impl Van {
             );
         }
         let n = ids.len();
-        let now = Utc::now().to_rfc3339();
+        let purged_at = now.to_rfc3339();
         self.journaled(Action::Purge, "receipted", &format!("{n} enrollments"), |tx| {
             for (id, tomb) in ids.iter().zip(&tombstones) {
                 tx.execute(
@@ -427,7 +431,7 @@ impl Van {
                 tx.execute("DELETE FROM drafts WHERE id = ?1", [id])?;
                 tx.execute(
                     "UPDATE enrollments SET doc = ?2, summary = ?2, purged_at = ?3 WHERE id = ?1",
-                    params![id, tomb, now],
+                    params![id, tomb, purged_at],
                 )?;
             }
             Ok(())

@@ -212,3 +212,32 @@ fn without_centers_nothing_is_built() {
     van.seal(&id, None).unwrap();
     assert_eq!(van.next_batch(10).unwrap_err().code(), "no_centers");
 }
+
+#[test]
+fn a_receipt_stamped_by_a_wrong_clock_does_not_hold_data_for_years() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut van, rabat, _) = setup(tmp.path());
+    let van_key = van.store().public_key().unwrap();
+    let mut ids = Vec::new();
+    for seed in 0..2 {
+        let (r, b) = sample::complete(seed, "VAN-S", SUP, Utc::now());
+        let id = van.enroll(r, &b).unwrap();
+        van.seal(&id, None).unwrap();
+        ids.push(id);
+    }
+    let batch = van.next_batch(100).unwrap().unwrap();
+    let receipt = rabat.receive(&mut van, &batch.envelope, &van_key);
+    van.apply_receipt(&receipt).unwrap();
+    let retention = chrono::Duration::days(30);
+    assert_eq!(van.purge_receipted(retention).unwrap(), 0, "inside the retention period");
+
+    // The van's clock was five years ahead when the receipt came (the receipt time is the van's), and is right
+    // again now: measured against that stamp, the retention would last five years.
+    let db = rusqlite::Connection::open(tmp.path().join(qafila_store::DB_FILE)).unwrap();
+    let ahead = (Utc::now() + chrono::Duration::days(5 * 365)).to_rfc3339();
+    db.execute("UPDATE outbox SET receipted_at = ?1", [&ahead]).unwrap();
+    drop(db);
+    assert_eq!(van.purge_receipted(retention).unwrap(), 2);
+    assert_eq!(van.get(&ids[0]).unwrap_err().code(), "purged");
+    assert!(van.verify_journal().unwrap().is_intact());
+}
