@@ -76,13 +76,19 @@ fn load_pool(dir: &Path) -> Result<Pool> {
     let mut prints = Vec::new();
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("prints-")))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("prints-"))
+        })
         .collect();
     dirs.sort();
     for d in dirs {
         let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("summary.json"))?)?;
         let mut ten = Vec::new();
-        for f in summary["fingers"].as_array().context("pool: summary.json has no fingers")? {
+        for f in summary["fingers"]
+            .as_array()
+            .context("pool: summary.json has no fingers")?
+        {
             if f["state"] != "impression" {
                 continue;
             }
@@ -217,7 +223,10 @@ fn cycle(
             let url = &args.centers[(*round + i) % args.centers.len()];
             match rt.block_on(qafila_sync::sync_once(&mut van, url, &opts, &mut |_| {})) {
                 Ok(r) => {
-                    println!("synced {url} batches {} documents {} purged {}", r.batches, r.documents, r.purged);
+                    println!(
+                        "synced {url} batches {} documents {} purged {}",
+                        r.batches, r.documents, r.purged
+                    );
                     synced = true;
                     break;
                 }

@@ -91,7 +91,11 @@ impl Report {
 
 /// Reads every van, waits until both centers hold the same documents with the same heads (or `timeout`), and
 /// checks.
-pub async fn converge_and_check(centers: &[CenterView], vans: &[(String, PathBuf)], timeout: Duration) -> Result<Report> {
+pub async fn converge_and_check(
+    centers: &[CenterView],
+    vans: &[(String, PathBuf)],
+    timeout: Duration,
+) -> Result<Report> {
     let mut report = Report::default();
     let mut sealed = BTreeSet::new();
     for (id, dir) in vans {
@@ -137,7 +141,11 @@ pub async fn converge_and_check(centers: &[CenterView], vans: &[(String, PathBuf
         }
         let all_there = views.iter().all(|(_, h)| sealed.iter().all(|id| h.contains_key(id)));
         let same = views.windows(2).all(|w| {
-            w[0].1.len() == w[1].1.len() && w[0].1.iter().all(|(id, (heads, _))| w[1].1.get(id).is_some_and(|o| &o.0 == heads))
+            w[0].1.len() == w[1].1.len()
+                && w[0]
+                    .1
+                    .iter()
+                    .all(|(id, (heads, _))| w[1].1.get(id).is_some_and(|o| &o.0 == heads))
         });
         if (all_there && same) || started.elapsed() > timeout {
             break views;
@@ -193,6 +201,7 @@ fn holds_personal_data(dir: &Path) -> Result<bool> {
 /// What the summary shows.
 pub struct SummaryInput<'a> {
     pub vans: usize,
+    pub label: &'a str,
     pub minutes: f64,
     pub seed: u64,
     pub elapsed: Duration,
@@ -209,6 +218,9 @@ pub fn summary(s: &SummaryInput) -> String {
     let injected: u64 = s.faults.values().sum();
     let mut out = String::new();
     let mut row = |k: &str, v: String| out.push_str(&format!("| {k} | {v} |\n"));
+    if !s.label.is_empty() {
+        row("run", s.label.to_owned());
+    }
     row("vans", s.vans.to_string());
     row("minutes of faults (seed)", format!("{:.1} ({})", s.minutes, s.seed));
     row("campaign wall time", format!("{:.0} s", s.elapsed.as_secs_f64()));
@@ -217,22 +229,41 @@ pub fn summary(s: &SummaryInput) -> String {
     row("**lost**", format!("**{}**", r.lost.len()));
     row("**duplicates**", format!("**{}**", r.duplicates));
     row("at a center but sealed by no van", r.unknown_at_centers.to_string());
-    row("documents whose heads differ between centers", r.heads_differ.to_string());
+    row(
+        "documents whose heads differ between centers",
+        r.heads_differ.to_string(),
+    );
     for (c, n) in &r.per_center {
         row(&format!("documents at {c}"), n.to_string());
     }
-    row("centers converged after the drain in", format!("{:.0} s", r.converged_after.as_secs_f64()));
-    row("receipts valid / invalid", format!("{} / {}", r.receipts_valid, r.receipts_invalid));
+    row(
+        "centers converged after the drain in",
+        format!("{:.0} s", r.converged_after.as_secs_f64()),
+    );
+    row(
+        "receipts valid / invalid",
+        format!("{} / {}", r.receipts_valid, r.receipts_invalid),
+    );
     row(
         "journals verifying",
         format!("{} of {}{}", r.journals_ok, s.vans, list(&r.journals_broken)),
     );
     row(
         "vans still holding personal data after the drain",
-        format!("{}{}", r.vans_holding_personal_data.len(), list(&r.vans_holding_personal_data)),
+        format!(
+            "{}{}",
+            r.vans_holding_personal_data.len(),
+            list(&r.vans_holding_personal_data)
+        ),
     );
-    row("vans that did not drain", format!("{}{}", s.undrained.len(), list(s.undrained)));
-    row("van processes that failed on their own (restarted)", s.van_crashes.to_string());
+    row(
+        "vans that did not drain",
+        format!("{}{}", s.undrained.len(), list(s.undrained)),
+    );
+    row(
+        "van processes that failed on their own (restarted)",
+        s.van_crashes.to_string(),
+    );
     row("**faults injected**", format!("**{injected}**"));
     for (k, n) in s.faults {
         row(&format!("  {k}"), n.to_string());

@@ -45,6 +45,9 @@ pub struct RunArgs {
     /// Seed of the fault schedule.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// A label for the summary (e.g. the commit).
+    #[arg(long, default_value = "")]
+    pub label: String,
     /// Write the summary (Markdown) here as well.
     #[arg(long)]
     pub summary: Option<PathBuf>,
@@ -66,7 +69,10 @@ pub struct FaultCounts {
 
 impl FaultCounts {
     fn log(fleet: &Fleet) -> Result<File> {
-        Ok(File::options().create(true).append(true).open(fleet.logs.join("faults.log"))?)
+        Ok(File::options()
+            .create(true)
+            .append(true)
+            .open(fleet.logs.join("faults.log"))?)
     }
 }
 
@@ -128,7 +134,10 @@ fn free_port() -> Result<u16> {
 }
 
 fn signal(child: &Child, sig: &str) {
-    let _ = Command::new("kill").arg(format!("-{sig}")).arg(child.id().to_string()).status();
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(child.id().to_string())
+        .status();
 }
 
 fn wait_port(port: u16, timeout: Duration) -> Result<()> {
@@ -144,7 +153,10 @@ fn wait_port(port: u16, timeout: Duration) -> Result<()> {
 
 impl Fleet {
     fn log(&self, name: &str) -> Result<Stdio> {
-        let f = File::options().create(true).append(true).open(self.logs.join(format!("{name}.log")))?;
+        let f = File::options()
+            .create(true)
+            .append(true)
+            .open(self.logs.join(format!("{name}.log")))?;
         Ok(Stdio::from(f))
     }
 
@@ -171,9 +183,23 @@ impl Fleet {
             .args(["--seed", &seed.to_string()]);
         if faults {
             // A poor mobile link: lost requests and answers, replays, cut bodies, reordering and delay.
-            cmd.args(["--drop-request", "0.01", "--drop-response", "0.02", "--duplicate", "0.02"])
-                .args(["--cut-request-body", "0.01", "--cut-response-body", "0.01", "--reorder", "0.02"])
-                .args(["--delay-ms", "0-40"]);
+            cmd.args([
+                "--drop-request",
+                "0.01",
+                "--drop-response",
+                "0.02",
+                "--duplicate",
+                "0.02",
+            ])
+            .args([
+                "--cut-request-body",
+                "0.01",
+                "--cut-response-body",
+                "0.01",
+                "--reorder",
+                "0.02",
+            ])
+            .args(["--delay-ms", "0-40"]);
         }
         let child = cmd.stdout(self.log(name)?).stderr(self.log(name)?).spawn()?;
         wait_port(port, Duration::from_secs(10))?;
@@ -293,7 +319,19 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         }
     }
     if fleet.tmpfs {
+        let passed = matches!(&result, Ok(code) if *code == ExitCode::SUCCESS);
         for v in &fleet.vans {
+            if !passed {
+                // The stores live in RAM: keep a copy of each for the post-mortem before unmounting.
+                let kept = fleet.args.work.join("kept").join(&v.id);
+                if std::fs::create_dir_all(&kept).is_ok() {
+                    for f in std::fs::read_dir(&v.dir).into_iter().flatten().flatten() {
+                        if f.file_name() != "filler" {
+                            let _ = std::fs::copy(f.path(), kept.join(f.file_name()));
+                        }
+                    }
+                }
+            }
             if let Some(mount) = v.dir.parent() {
                 let _ = Command::new("umount").arg(mount).status();
             }
@@ -316,10 +354,12 @@ fn campaign(fleet: &mut Fleet, rng: &mut Rng, started: Instant) -> Result<ExitCo
     for (i, c) in ["rabat", "marrakech"].iter().enumerate() {
         let port = fleet.van_proxies[i].0;
         let upstream = fleet.centers[i].port;
-        fleet.van_proxies[i].1 = Some(fleet.start_proxy(&format!("proxy-{c}"), upstream, port, true, args.seed + i as u64)?);
+        fleet.van_proxies[i].1 =
+            Some(fleet.start_proxy(&format!("proxy-{c}"), upstream, port, true, args.seed + i as u64)?);
         let other = fleet.centers[1 - i].port;
         let link = fleet.links[i].0;
-        fleet.links[i].1 = Some(fleet.start_proxy(&format!("link-to-{}", fleet.centers[1 - i].id), other, link, false, 0)?);
+        fleet.links[i].1 =
+            Some(fleet.start_proxy(&format!("link-to-{}", fleet.centers[1 - i].id), other, link, false, 0)?);
     }
     for i in 0..fleet.vans.len() {
         fleet.start_van(i)?;
@@ -327,7 +367,11 @@ fn campaign(fleet: &mut Fleet, rng: &mut Rng, started: Instant) -> Result<ExitCo
     println!(
         "chaos: fleet up in {:.1} s (vans' disks on tmpfs: {})",
         started.elapsed().as_secs_f64(),
-        if fleet.tmpfs { "yes" } else { "no: not root, no disk-full faults" }
+        if fleet.tmpfs {
+            "yes"
+        } else {
+            "no: not root, no disk-full faults"
+        }
     );
 
     let mut faults = FaultCounts::default();
@@ -409,10 +453,15 @@ fn campaign(fleet: &mut Fleet, rng: &mut Rng, started: Instant) -> Result<ExitCo
         })
         .collect();
     let vans: Vec<(String, PathBuf)> = fleet.vans.iter().map(|v| (v.id.clone(), v.dir.clone())).collect();
-    let report = rt.block_on(check::converge_and_check(&centers_view, &vans, Duration::from_secs(300)))?;
+    let report = rt.block_on(check::converge_and_check(
+        &centers_view,
+        &vans,
+        Duration::from_secs(300),
+    ))?;
     let crashes: u32 = fleet.vans.iter().map(|v| v.crashes).sum();
     let summary = check::summary(&check::SummaryInput {
         vans: fleet.vans.len(),
+        label: &args.label,
         minutes: args.minutes,
         seed: args.seed,
         elapsed: started.elapsed(),
@@ -450,7 +499,12 @@ fn setup_centers(fleet: &mut Fleet) -> Result<Vec<(String, String, String)>> {
             bail!("qafila-server init {id}: {}", String::from_utf8_lossy(&out.stderr));
         }
         let info: serde_json::Value = serde_json::from_slice(&out.stdout).context("qafila-server init output")?;
-        let field = |k: &str| info[k].as_str().map(str::to_owned).with_context(|| format!("init output: {k}"));
+        let field = |k: &str| {
+            info[k]
+                .as_str()
+                .map(str::to_owned)
+                .with_context(|| format!("init output: {k}"))
+        };
         public.push((id.to_owned(), field("verifying_key")?, field("recipient")?));
         fleet.centers.push(Center {
             id,
@@ -526,7 +580,8 @@ fn inject(
     let mut log = FaultCounts::log(fleet)?;
     let roll = rng.range(0, 99);
     let van = rng.range(0, fleet.vans.len() as u64 - 1) as usize;
-    let busy = |f: &Fleet, v: usize| f.vans[v].child.is_none() || f.vans[v].clock.is_some() || f.vans[v].filler.is_some();
+    let busy =
+        |f: &Fleet, v: usize| f.vans[v].child.is_none() || f.vans[v].clock.is_some() || f.vans[v].filler.is_some();
     match roll {
         0..=39 if fleet.vans[van].child.is_some() => {
             fleet.kill_van(van);
@@ -539,7 +594,10 @@ fn inject(
                 let _ = c.kill();
                 let _ = c.wait();
                 faults.add("SIGKILL center", fleet.centers[i].id, &mut log);
-                pending.push((Instant::now() + Duration::from_secs(rng.range(2, 15)), Undo::RestartCenter(i)));
+                pending.push((
+                    Instant::now() + Duration::from_secs(rng.range(2, 15)),
+                    Undo::RestartCenter(i),
+                ));
             }
         }
         55..=64 if !*partitioned => {
@@ -557,15 +615,25 @@ fn inject(
             let filler = fleet.fill_disk(van)?;
             fleet.vans[van].filler = Some(filler);
             faults.add("van disk full", &fleet.vans[van].id, &mut log);
-            pending.push((Instant::now() + Duration::from_secs(rng.range(10, 40)), Undo::FreeDisk(van)));
+            pending.push((
+                Instant::now() + Duration::from_secs(rng.range(10, 40)),
+                Undo::FreeDisk(van),
+            ));
         }
         80..=99 if !busy(fleet, van) => {
             let years = [-3i64, 2, 5, 9][rng.range(0, 3) as usize];
             fleet.vans[van].clock = Some(format!("{years:+}y"));
             fleet.kill_van(van);
             fleet.start_van(van)?;
-            faults.add("van clock years off", &format!("{} {years:+}y", fleet.vans[van].id), &mut log);
-            pending.push((Instant::now() + Duration::from_secs(rng.range(20, 60)), Undo::ClockBack(van)));
+            faults.add(
+                "van clock years off",
+                &format!("{} {years:+}y", fleet.vans[van].id),
+                &mut log,
+            );
+            pending.push((
+                Instant::now() + Duration::from_secs(rng.range(20, 60)),
+                Undo::ClockBack(van),
+            ));
         }
         _ => {
             // The draw fell on something not possible now (a van already faulted): kill a van instead.
@@ -605,4 +673,3 @@ fn undo_fault(fleet: &mut Fleet, undo: Undo, partitioned: &mut bool) -> Result<(
     }
     Ok(())
 }
-

@@ -18,7 +18,10 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "qafila-chaos", about = "Fleet-scale chaos campaign: two centers, many vans, random faults")]
+#[command(
+    name = "qafila-chaos",
+    about = "Fleet-scale chaos campaign: two centers, many vans, random faults"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -229,7 +229,11 @@ fn a_receipt_stamped_by_a_wrong_clock_does_not_hold_data_for_years() {
     let receipt = rabat.receive(&mut van, &batch.envelope, &van_key);
     van.apply_receipt(&receipt).unwrap();
     let retention = chrono::Duration::days(30);
-    assert_eq!(van.purge_receipted(retention).unwrap(), 0, "inside the retention period");
+    assert_eq!(
+        van.purge_receipted(retention).unwrap(),
+        0,
+        "inside the retention period"
+    );
 
     // The van's clock was five years ahead when the receipt came (the receipt time is the van's), and is right
     // again now: measured against that stamp, the retention would last five years.
