@@ -46,12 +46,21 @@ pub struct AgentArgs {
     pub max_enrollments: u64,
 }
 
+/// One captured impression: position, WSQ, quality, quality engine, device.
+struct Print {
+    position: FingerPosition,
+    wsq: Vec<u8>,
+    quality: u8,
+    engine: String,
+    device: String,
+}
+
 /// The captures the van's applicants are given: real outputs of the file camera and the SBI simulator.
 struct Pool {
     portrait: Vec<u8>,
     portrait_quality: QualityReport,
-    /// Per capture: the ten prints as (position, WSQ, quality, engine, device).
-    prints: Vec<Vec<(FingerPosition, Vec<u8>, u8, String, String)>>,
+    /// Per capture, the ten prints.
+    prints: Vec<Vec<Print>>,
 }
 
 fn load_pool(dir: &Path) -> Result<Pool> {
@@ -97,13 +106,13 @@ fn load_pool(dir: &Path) -> Result<Pool> {
                 .into_iter()
                 .find(|p| u64::from(p.number()) == n)
                 .context("pool: finger position out of range")?;
-            ten.push((
-                pos,
-                std::fs::read(d.join(format!("{n}.wsq")))?,
-                f["quality"].as_u64().unwrap_or(0).min(100) as u8,
-                f["engine"].as_str().unwrap_or("unknown").to_owned(),
-                f["device"].as_str().unwrap_or("unknown").to_owned(),
-            ));
+            ten.push(Print {
+                position: pos,
+                wsq: std::fs::read(d.join(format!("{n}.wsq")))?,
+                quality: f["quality"].as_u64().unwrap_or(0).min(100) as u8,
+                engine: f["engine"].as_str().unwrap_or("unknown").to_owned(),
+                device: f["device"].as_str().unwrap_or("unknown").to_owned(),
+            });
         }
         prints.push(ten);
     }
@@ -145,17 +154,17 @@ fn applicant(pool: &Pool, seed: u64, van: &Van) -> Result<(qafila_domain::Enroll
         quality: pool.portrait_quality.clone(),
     });
     let ten = &pool.prints[(seed as usize) % pool.prints.len()];
-    for (pos, wsq, quality, engine, device) in ten {
+    for p in ten {
         e.fingerprints.insert(
-            *pos,
+            p.position,
             FingerSlot::Impression {
-                blob: BlobRef(qafila_store::keys::sha256_hex(wsq)),
-                quality: *quality,
-                quality_algorithm: Some(engine.clone()),
-                device: device.clone(),
+                blob: BlobRef(qafila_store::keys::sha256_hex(&p.wsq)),
+                quality: p.quality,
+                quality_algorithm: Some(p.engine.clone()),
+                device: p.device.clone(),
             },
         );
-        blobs.push(wsq.clone());
+        blobs.push(p.wsq.clone());
     }
     Ok((e, blobs))
 }

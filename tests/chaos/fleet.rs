@@ -435,10 +435,10 @@ fn campaign(fleet: &mut Fleet, rng: &mut Rng, started: Instant) -> Result<ExitCo
             let text = std::fs::read_to_string(fleet.logs.join(format!("{name}.log")))?;
             for line in text.lines() {
                 let mut w = line.split_whitespace();
-                if let (Some(k), Some(v)) = (w.next(), w.next().and_then(|v| v.parse::<u64>().ok())) {
-                    if k != "requests" && k != "bytes_up" && k != "bytes_down" {
-                        *proxy_faults.entry(k.to_owned()).or_default() += v;
-                    }
+                if let (Some(k), Some(v)) = (w.next(), w.next().and_then(|v| v.parse::<u64>().ok()))
+                    && !matches!(k, "requests" | "bytes_up" | "bytes_down")
+                {
+                    *proxy_faults.entry(k.to_owned()).or_default() += v;
                 }
             }
         }
