@@ -232,25 +232,8 @@ fn store_size_limit_reached_keeps_everything_committed() {
 /// A real full file system: a 3 MB tmpfs (needs root, as in CI; elsewhere the test says so and fails).
 #[test]
 fn full_filesystem_keeps_everything_committed() {
-    let mnt = tempfile::tempdir().unwrap();
-    let ok = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=3m", "tmpfs"])
-        .arg(mnt.path())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(
-        ok,
-        "cannot mount a tmpfs to fill: this test needs root (CI runs as root)"
-    );
-    struct Unmount<'a>(&'a Path);
-    impl Drop for Unmount<'_> {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg(self.0).status();
-        }
-    }
-    let _guard = Unmount(mnt.path());
-    let dir = mnt.path().join("van");
+    let mnt = Tmpfs::mount("3m");
+    let dir = mnt.0.path().join("van");
     let mut van = init(&dir);
     let mut ids = Vec::new();
     let err = loop {
@@ -270,5 +253,81 @@ fn full_filesystem_keeps_everything_committed() {
             van.blob(&r).unwrap();
         }
     }
+    assert!(van.verify_journal().unwrap().is_intact());
+
+    // Started again on the full disk (the app restarted, or killed and restarted): SQLite cannot create the
+    // WAL's shared-memory file and says "disk I/O error" (SQLITE_IOERR_SHMSIZE); the operator must read that the
+    // disk is full, not that the database failed.
+    drop(van);
+    let reopened = Store::open(&dir)
+        .and_then(|s| s.unlock(OPERATOR, PASSPHRASE))
+        .and_then(|mut v| {
+            let (r, b) = applicant(ids.len() as u64);
+            v.enroll(r, &b)
+        });
+    let err = reopened.expect_err("nothing can be enrolled on a full disk");
+    assert_eq!(err.code(), "disk_full", "{err}");
+}
+
+/// A small tmpfs to fill, unmounted when dropped.
+struct Tmpfs(tempfile::TempDir);
+
+impl Tmpfs {
+    fn mount(size: &str) -> Tmpfs {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "cannot mount a tmpfs to fill: this test needs root (CI runs as root)"
+        );
+        Tmpfs(dir)
+    }
+
+    /// Writes a file until the file system refuses.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.0.path().join("filler");
+        let mut f = std::fs::File::create(&path).unwrap();
+        while f.write_all(&[0u8; 65536]).is_ok() {}
+        path
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(self.0.path()).status();
+    }
+}
+
+#[test]
+fn a_van_started_on_a_full_disk_says_the_disk_is_full() {
+    let mnt = Tmpfs::mount("3m");
+    let dir = mnt.0.path().join("van");
+    let mut van = init(&dir);
+    let (r, b) = applicant(0);
+    let first = van.enroll(r, &b).unwrap();
+    // Closed cleanly (the WAL and its shared-memory file go), then the disk fills while the van is off.
+    drop(van);
+    let filler = mnt.fill();
+    // SQLite cannot create the shared-memory file and says "disk I/O error" (SQLITE_IOERR_SHMSIZE); the operator
+    // must read that the disk is full, not that the database failed.
+    let err = Store::open(&dir)
+        .and_then(|s| s.unlock(OPERATOR, PASSPHRASE))
+        .and_then(|mut v| {
+            let (r, b) = applicant(1);
+            v.enroll(r, &b)
+        })
+        .expect_err("nothing can be stored on a full disk");
+    assert_eq!(err.code(), "disk_full", "{err}");
+    // Space freed: the van works again and lost nothing.
+    std::fs::remove_file(filler).unwrap();
+    let mut van = unlock(&dir);
+    van.get(&first).unwrap();
+    let (r, b) = applicant(1);
+    van.enroll(r, &b).unwrap();
     assert!(van.verify_journal().unwrap().is_intact());
 }

@@ -146,6 +146,13 @@ impl StoreError {
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode;
+        // With no space left, opening the database fails before any write: SQLite cannot size the WAL's
+        // shared-memory file and reports an I/O error rather than SQLITE_FULL.
+        if let rusqlite::Error::SqliteFailure(f, _) = &e
+            && f.extended_code == rusqlite::ffi::SQLITE_IOERR_SHMSIZE
+        {
+            return StoreError::DiskFull;
+        }
         match e.sqlite_error_code() {
             Some(ErrorCode::DiskFull) => StoreError::DiskFull,
             Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::DatabaseDamaged(e.to_string()),
