@@ -79,7 +79,9 @@ pub struct Report {
 impl Report {
     /// Nothing lost, doubled, diverging, invalid or left behind.
     pub fn ok(&self) -> bool {
-        self.lost.is_empty()
+        // A campaign in which nothing was sealed proves nothing.
+        self.sealed > 0
+            && self.lost.is_empty()
             && self.duplicates == 0
             && self.unknown_at_centers == 0
             && self.heads_differ == 0
@@ -131,8 +133,6 @@ pub async fn converge_and_check(
             report.vans_holding_personal_data.push(id.clone());
         }
     }
-    report.sealed = sealed.len();
-
     let started = Instant::now();
     let views = loop {
         let mut views = Vec::new();
@@ -153,23 +153,30 @@ pub async fn converge_and_check(
         tokio::time::sleep(Duration::from_secs(2)).await;
     };
     report.converged_after = started.elapsed();
+    compare(&sealed, &views, &mut report);
+    Ok(report)
+}
 
-    for id in &sealed {
+/// Compares what the vans sealed with what each center holds.
+fn compare(sealed: &BTreeSet<String>, views: &[(&'static str, Holdings)], report: &mut Report) {
+    report.sealed = sealed.len();
+    for id in sealed {
         if views.iter().all(|(_, h)| h.contains_key(id)) {
             report.delivered += 1;
         } else {
             report.lost.push(id.clone());
         }
     }
-    let (_, first) = &views[0];
-    for (_, other) in &views[1..] {
-        for (id, (heads, _)) in first {
-            if other.get(id).is_some_and(|o| &o.0 != heads) {
-                report.heads_differ += 1;
+    if let Some(((_, first), others)) = views.split_first() {
+        for (_, other) in others {
+            for (id, (heads, _)) in first {
+                if other.get(id).is_some_and(|o| &o.0 != heads) {
+                    report.heads_differ += 1;
+                }
             }
         }
     }
-    for (center, held) in &views {
+    for (center, held) in views {
         report.per_center.push((center, held.len()));
         report.unknown_at_centers += held.keys().filter(|id| !sealed.contains(*id)).count();
         let mut people: BTreeMap<&str, usize> = BTreeMap::new();
@@ -178,7 +185,6 @@ pub async fn converge_and_check(
         }
         report.duplicates += people.values().filter(|n| **n > 1).map(|n| n - 1).sum::<usize>();
     }
-    Ok(report)
 }
 
 /// Whether a drained van still holds anything personal: every sealed enrollment has been receipted by then, so all
@@ -285,5 +291,46 @@ fn list(ids: &[String]) -> String {
     } else {
         let shown: Vec<&str> = ids.iter().take(5).map(String::as_str).collect();
         format!(" ({}{})", shown.join(", "), if ids.len() > 5 { ", …" } else { "" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(entries: &[(&str, &str, &str)]) -> Holdings {
+        entries
+            .iter()
+            .map(|(id, heads, who)| (id.to_string(), (vec![heads.to_string()], who.to_string())))
+            .collect()
+    }
+
+    #[test]
+    fn the_comparison_finds_losses_duplicates_strangers_and_diverging_heads() {
+        let sealed: BTreeSet<String> = ["a", "b", "c"].into_iter().map(String::from).collect();
+        let mut clean = Report::default();
+        let both = held(&[("a", "h1", "A"), ("b", "h2", "B"), ("c", "h3", "C")]);
+        compare(&sealed, &[("rabat", both.clone()), ("marrakech", both)], &mut clean);
+        assert!(clean.ok(), "identical centers holding everything pass");
+        assert_eq!(clean.delivered, 3);
+
+        // c missing at Marrakech; b with other heads; d sealed by nobody; e the same person as a.
+        let rabat = held(&[("a", "h1", "A"), ("b", "h2", "B"), ("c", "h3", "C"), ("e", "h5", "A")]);
+        let marrakech = held(&[("a", "h1", "A"), ("b", "hX", "B"), ("d", "h4", "D")]);
+        let mut bad = Report::default();
+        compare(&sealed, &[("rabat", rabat), ("marrakech", marrakech)], &mut bad);
+        assert_eq!(bad.lost, vec!["c".to_string()]);
+        assert_eq!(bad.heads_differ, 1);
+        assert_eq!(bad.unknown_at_centers, 2, "d at Marrakech and e at Rabat");
+        assert_eq!(bad.duplicates, 1);
+        assert!(!bad.ok());
+
+        let mut empty = Report::default();
+        compare(
+            &BTreeSet::new(),
+            &[("rabat", Holdings::new()), ("marrakech", Holdings::new())],
+            &mut empty,
+        );
+        assert!(!empty.ok(), "a campaign that sealed nothing does not pass");
     }
 }
