@@ -418,3 +418,137 @@ fn invalid_requests_are_refused_before_any_network_call() {
     };
     assert!(matches!(scanner.capture(&both), Err(ScanError::InvalidRequest(_))));
 }
+
+/// The simulator's RCAPTURE reply to a request sent as `transaction_id` with `previous_hash`, fetched directly: what
+/// a device could hold back and play to the client later.
+fn raw_capture(sim: &Simulator, fingers: &[Finger], transaction_id: &str, previous_hash: &str) -> Vec<u8> {
+    let names: Vec<&str> = fingers.iter().map(|f| f.bio_sub_type()).collect();
+    let body = serde_json::json!({
+        "env": "Staging",
+        "purpose": "Registration",
+        "specVersion": "0.9.5",
+        "timeout": 5000,
+        "transactionId": transaction_id,
+        "bio": [{
+            "type": "Finger",
+            "count": fingers.len(),
+            "bioSubType": names,
+            "exception": [],
+            "requestedScore": 40,
+            "deviceId": "1",
+            "deviceSubId": "0",
+            "previousHash": previous_hash,
+        }],
+    });
+    let client = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("an HTTP client");
+    let reply = client
+        .request(
+            reqwest::Method::from_bytes(b"RCAPTURE").expect("a method name"),
+            format!("http://{}/capture", sim.addr()),
+        )
+        .body(body.to_string())
+        .send()
+        .expect("the simulator answers");
+    assert!(reply.status().is_success());
+    reply.bytes().expect("a body").to_vec()
+}
+
+/// The hash of the last biometric of a reply: where the device's chain ends.
+fn chain_end(reply: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(reply).expect("JSON");
+    let items = v["biometrics"].as_array().expect("biometrics");
+    items
+        .last()
+        .and_then(|i| i["hash"].as_str())
+        .expect("a hash")
+        .to_string()
+}
+
+const TWO: [Finger; 2] = [Finger::LeftIndex, Finger::LeftMiddle];
+
+fn replay_setup() -> (Simulator, SbiScanner, CaptureRequest) {
+    let sim = sim(SimConfig::default());
+    let scanner = SbiScanner::open(config_for(sim.port()), sim.port(), "1").expect("a client");
+    (sim, scanner, CaptureRequest::fingers(&TWO))
+}
+
+#[test]
+fn a_reply_that_breaks_the_hash_chain_is_refused() {
+    let (sim, scanner, request) = replay_setup();
+    let first = raw_capture(&sim, &TWO, "tx-1", "");
+    scanner
+        .parse_capture_reply(&request, "tx-1", &first)
+        .expect("the first capture starts the chain");
+    let end = chain_end(&first);
+
+    // A device that restarts its chain instead of continuing from the client's previous hash.
+    let restarted = raw_capture(&sim, &TWO, "tx-2", "");
+    let err = scanner
+        .parse_capture_reply(&request, "tx-2", &restarted)
+        .expect_err("the chain is broken");
+    assert!(
+        matches!(&err, ScanError::HashMismatch { field, .. } if field == "biometrics[0]"),
+        "{err}"
+    );
+    // A reply continuing the chain, but whose second link was altered.
+    let good = raw_capture(&sim, &TWO, "tx-2", &end);
+    let mut altered: serde_json::Value = serde_json::from_slice(&good).expect("JSON");
+    altered["biometrics"][1]["hash"] = serde_json::json!(chain_end(&first));
+    let err = scanner
+        .parse_capture_reply(&request, "tx-2", altered.to_string().as_bytes())
+        .expect_err("the second link is wrong");
+    assert!(
+        matches!(&err, ScanError::HashMismatch { field, .. } if field == "biometrics[1]"),
+        "{err}"
+    );
+    // The refused replies did not move the client's chain: the honest continuation is taken.
+    let taken = scanner
+        .parse_capture_reply(&request, "tx-2", &good)
+        .expect("the honest reply continues the chain");
+    assert_eq!(taken.len(), 2);
+}
+
+#[test]
+fn a_reply_to_another_transaction_is_refused() {
+    let (sim, scanner, request) = replay_setup();
+    // Right chain, right fingers, validly signed: only the transaction differs.
+    let foreign = raw_capture(&sim, &TWO, "tx-someone-else", "");
+    let err = scanner
+        .parse_capture_reply(&request, "tx-mine", &foreign)
+        .expect_err("another transaction");
+    assert!(
+        matches!(&err, ScanError::Inconsistent(m) if m.contains("transaction \"tx-someone-else\"")),
+        "{err}"
+    );
+    let mine = raw_capture(&sim, &TWO, "tx-mine", "");
+    scanner
+        .parse_capture_reply(&request, "tx-mine", &mine)
+        .expect("the reply to this transaction is taken");
+}
+
+#[test]
+fn a_replayed_earlier_capture_is_refused() {
+    let (sim, scanner, request) = replay_setup();
+    let earlier = raw_capture(&sim, &TWO, "tx-1", "");
+    let kept = scanner
+        .parse_capture_reply(&request, "tx-1", &earlier)
+        .expect("the earlier capture");
+    assert_eq!(kept[0].transaction_id, "tx-1");
+
+    // Played back as the reply to the next capture: its transaction id gives it away.
+    let err = scanner
+        .parse_capture_reply(&request, "tx-2", &earlier)
+        .expect_err("a replay under a new transaction");
+    assert!(
+        matches!(&err, ScanError::Inconsistent(m) if m.contains("transaction")),
+        "{err}"
+    );
+    // Even under the same transaction id, the chain has moved on since.
+    let err = scanner
+        .parse_capture_reply(&request, "tx-1", &earlier)
+        .expect_err("a replay in the same transaction");
+    assert!(matches!(err, ScanError::HashMismatch { .. }), "{err}");
+}

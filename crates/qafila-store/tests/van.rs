@@ -127,6 +127,51 @@ fn edits_seal_and_search() {
     assert_eq!(van.list(None, 0, 10).unwrap().len(), 2);
 }
 
+/// A correction after sealing does not erase what was sealed: the document keeps the sealed values in its history,
+/// stored on disk, and they can be read back at the heads the seal left.
+#[test]
+fn a_correction_after_sealing_keeps_the_sealed_values_in_history() {
+    let tmp = tempfile::tempdir().expect("temporary directory");
+    let mut van = init(tmp.path(), None);
+    let id = enroll(&mut van, 12);
+    van.seal(&id, Some((SUP, PASS))).expect("sealed");
+    let sealed = van.get(&id).expect("the sealed record");
+    let sealed_heads = van.document(&id).expect("its document").heads();
+
+    let mut corrected = sealed.clone();
+    corrected.civil.phone = Some("+212622222222".into());
+    corrected.civil.given_names.latin = "CORRECTED".into();
+    assert_ne!(corrected.civil.phone, sealed.civil.phone);
+    assert_ne!(corrected.civil.given_names, sealed.civil.given_names);
+    van.update(corrected, &[]).expect("a correction after sealing");
+    drop(van);
+
+    let van = Store::open(tmp.path())
+        .expect("opens")
+        .unlock(SUP, PASS)
+        .expect("unlocks");
+    let now = van.get(&id).expect("the corrected record");
+    assert_eq!(now.civil.phone.as_deref(), Some("+212622222222"));
+    assert_eq!(now.civil.given_names.latin, "CORRECTED");
+    let mut doc = van.document(&id).expect("its document");
+    assert_ne!(doc.heads(), sealed_heads);
+    // Exactly one change after the seal: the correction, not a rewritten document.
+    assert_eq!(doc.automerge().get_changes(&sealed_heads).len(), 1);
+    // The document as it was at the seal, rebuilt from the stored history.
+    let mut at_seal = doc
+        .automerge()
+        .fork_at(&sealed_heads)
+        .expect("the sealed heads are in the history");
+    let then = qafila_doc::EnrollmentDoc::load(&at_seal.save(), b"reader")
+        .expect("loads")
+        .record()
+        .expect("a record");
+    assert_eq!(
+        then, sealed,
+        "the values from before the correction read back unchanged"
+    );
+}
+
 #[test]
 fn drafts_survive_and_are_removed_on_enroll() {
     let tmp = tempfile::tempdir().unwrap();

@@ -121,6 +121,144 @@ fn bad_input_is_refused_with_its_reason() {
     );
 }
 
+fn updates(center: &str, cursor: u64) -> UpdatePayload {
+    UpdatePayload {
+        v: PROTOCOL_VERSION,
+        center: center.into(),
+        van_id: "VAN-07".into(),
+        cursor,
+        server_time: Utc::now(),
+        documents: payload(1, 1, 40).documents,
+    }
+}
+
+fn replication(center: &str, cursor: u64) -> ReplicationPayload {
+    ReplicationPayload {
+        v: PROTOCOL_VERSION,
+        center: center.into(),
+        cursor,
+        documents: payload(1, 2, 40).documents,
+        batches: vec![],
+        batch_cursor: 0,
+        blobs: vec![],
+        blob_cursor: 0,
+    }
+}
+
+/// A compromised center, or someone on the network, sends a van updates under a center's name.
+#[test]
+fn a_van_refuses_forged_or_wrong_kind_updates() {
+    let van = age::x25519::Identity::generate();
+    let rabat = key(4).verifying_key();
+    let code = |r: Result<UpdatePayload, WireError>| r.expect_err("must be refused").code();
+    let p = updates("rabat", 12);
+    let good = Envelope::seal_updates(&p, &van.to_public(), &key(4)).expect("seals");
+    assert_eq!(good.open_updates(&rabat, &van).expect("the genuine updates open"), p);
+
+    // Another center's key (marrakech signing as rabat), or any other key.
+    let forged = Envelope::seal_updates(&p, &van.to_public(), &key(5)).expect("seals");
+    assert_eq!(code(forged.open_updates(&rabat, &van)), "bad_signature");
+    // The cursor on the outside changed after signing (to skip or repeat updates).
+    let mut moved = good.clone();
+    moved.seq = 13;
+    assert_eq!(code(moved.open_updates(&rabat, &van)), "bad_signature");
+    // The ciphertext swapped for other updates sealed to the same van, under the old signature.
+    let mut swapped = good.clone();
+    swapped.ciphertext = Envelope::seal_updates(&updates("rabat", 12), &van.to_public(), &key(5))
+        .expect("seals")
+        .ciphertext;
+    assert_eq!(code(swapped.open_updates(&rabat, &van)), "bad_signature");
+    // A signature of the wrong length.
+    let mut short = good.clone();
+    short.signature.truncate(10);
+    assert_eq!(code(short.open_updates(&rabat, &van)), "bad_signature");
+    // Signed by rabat, but the inside names another center or cursor.
+    let lie = Envelope::seal(
+        Kind::Updates,
+        "rabat",
+        12,
+        &updates("marrakech", 12).to_bytes(),
+        &[van.to_public()],
+        &key(4),
+    )
+    .expect("seals");
+    assert_eq!(code(lie.open_updates(&rabat, &van)), "mismatch");
+
+    // Wrong kinds, genuinely signed with the center's key and encrypted to the van, and holding a valid update
+    // payload: only the kind tells them apart, so a relabelled replication or batch is never taken as updates.
+    for kind in [Kind::Replication, Kind::Batch, Kind::Appointments] {
+        let other = Envelope::seal(kind, "rabat", 12, &p.to_bytes(), &[van.to_public()], &key(4)).expect("seals");
+        let err = other.open_updates(&rabat, &van).expect_err("wrong kind");
+        assert_eq!(err.code(), "malformed", "{kind:?}");
+        assert!(err.to_string().contains("expected updates"), "{kind:?}: {err}");
+        // Relabelling the kind on the outside breaks the signature instead.
+        let mut relabelled = other.clone();
+        relabelled.kind = Kind::Updates;
+        assert_eq!(code(relabelled.open_updates(&rabat, &van)), "bad_signature", "{kind:?}");
+    }
+    // A van's own batch, played back to it as updates.
+    let batch = Envelope::seal_batch(&payload(1, 1, 10), &[van.to_public()], &key(1)).expect("seals");
+    assert_eq!(code(batch.open_updates(&rabat, &van)), "malformed");
+}
+
+/// A center refuses replication that its peer did not sign, or that is not replication.
+#[test]
+fn a_center_refuses_forged_or_wrong_kind_replication() {
+    let rabat = age::x25519::Identity::generate();
+    let ids = std::slice::from_ref(&rabat);
+    let marrakech = key(6).verifying_key();
+    let code = |r: Result<ReplicationPayload, WireError>| r.expect_err("must be refused").code();
+    let p = replication("marrakech", 30);
+    let good = Envelope::seal_replication(&p, &rabat.to_public(), &key(6)).expect("seals");
+    assert_eq!(
+        good.open_replication(&marrakech, ids)
+            .expect("genuine replication opens"),
+        p
+    );
+
+    let forged = Envelope::seal_replication(&p, &rabat.to_public(), &key(7)).expect("seals");
+    assert_eq!(code(forged.open_replication(&marrakech, ids)), "bad_signature");
+    let mut moved = good.clone();
+    moved.seq = 31;
+    assert_eq!(code(moved.open_replication(&marrakech, ids)), "bad_signature");
+    let mut renamed = good.clone();
+    renamed.sender = "rabat".into();
+    assert_eq!(code(renamed.open_replication(&marrakech, ids)), "bad_signature");
+    let mut flipped = good.clone();
+    let n = flipped.ciphertext.len();
+    flipped.ciphertext[n - 1] ^= 1;
+    assert_eq!(code(flipped.open_replication(&marrakech, ids)), "bad_signature");
+    let lie = Envelope::seal(
+        Kind::Replication,
+        "marrakech",
+        30,
+        &replication("marrakech", 99).to_bytes(),
+        &[rabat.to_public()],
+        &key(6),
+    )
+    .expect("seals");
+    assert_eq!(code(lie.open_replication(&marrakech, ids)), "mismatch");
+
+    for kind in [Kind::Updates, Kind::Batch, Kind::Appointments] {
+        let other = Envelope::seal(kind, "marrakech", 30, &p.to_bytes(), &[rabat.to_public()], &key(6)).expect("seals");
+        let err = other.open_replication(&marrakech, ids).expect_err("wrong kind");
+        assert_eq!(err.code(), "malformed", "{kind:?}");
+        assert!(err.to_string().contains("expected replication"), "{kind:?}: {err}");
+        let mut relabelled = other.clone();
+        relabelled.kind = Kind::Replication;
+        assert_eq!(
+            code(relabelled.open_replication(&marrakech, ids)),
+            "bad_signature",
+            "{kind:?}"
+        );
+    }
+    // And a replication envelope is not a batch.
+    let err = good
+        .open_batch(&marrakech, ids)
+        .expect_err("replication is not a batch");
+    assert!(err.to_string().contains("expected a batch"), "{err}");
+}
+
 #[test]
 fn bombs_are_refused_without_allocating() {
     // A CBOR byte string declaring 2^62 bytes, and 10,000 levels of nested arrays.
