@@ -53,6 +53,22 @@ pub struct RunArgs {
     pub summary: Option<PathBuf>,
 }
 
+/// The top of the summary file: what was run and how to read it.
+const SUMMARY_HEADER: &str = "# Chaos campaign: the last full run
+
+Written by `scripts/chaos full` (issue 7): the Rabat and Marrakech centers (`qafila-server`, SQLite), a fault proxy
+in front of each (lost requests and answers, duplicates, cut bodies, reordering, delay), a proxy on each replication
+link, and 80 vans, each its own `qafila-chaos van` process enrolling synthetic applicants with a portrait from the
+file camera and ten prints from the SBI simulator, sealing them and syncing. Faults are drawn from the seed: SIGKILL
+of a van (restarted at once) or of a center (down 2 to 15 s), a partition of the centers (their replication links
+stopped with SIGSTOP for 120 s), a van's disk filled (its store is on a 48 MB tmpfs, filled for 10 to 40 s), a van
+restarted with its clock years off (libfaketime, -3 to +9 years, for 20 to 60 s). Then the faults stop, the vans
+drain (send everything, take receipts, purge) and the checks run: every enrollment the vans' stores say they sealed
+is at both centers, once, with the same heads at both; every receipt a van holds verifies under its center's key;
+every van's journal verifies; no van holds an unpurged enrollment, blob, search token or draft.
+`scripts/chaos` (in CI) runs the same for 2 minutes.
+";
+
 /// What a fault undoes when its time is up.
 enum Undo {
     RestartCenter(usize),
@@ -473,7 +489,7 @@ fn campaign(fleet: &mut Fleet, rng: &mut Rng, started: Instant) -> Result<ExitCo
     });
     println!("{summary}");
     if let Some(path) = &args.summary {
-        std::fs::write(path, &summary)?;
+        std::fs::write(path, format!("{SUMMARY_HEADER}\n{summary}"))?;
     }
     Ok(if report.ok() && undrained.is_empty() {
         ExitCode::SUCCESS
