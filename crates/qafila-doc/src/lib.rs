@@ -60,6 +60,7 @@ impl EnrollmentDoc {
 
     /// Loads a saved document; further edits are made as `actor`.
     pub fn load(bytes: &[u8], actor: &[u8]) -> Result<Self, DocError> {
+        only_documents_and_changes(bytes)?;
         let doc = contained(|| AutoCommit::load(bytes))??.with_actor(ActorId::from(actor));
         Ok(EnrollmentDoc { doc })
     }
@@ -118,6 +119,7 @@ impl EnrollmentDoc {
     /// Applies changes received from another copy (an incremental save or a whole document).
     pub fn apply(&mut self, changes: &[u8]) -> Result<(), DocError> {
         // Applied to a copy: a decoder that panics half way must not leave this document half changed.
+        only_documents_and_changes(changes)?;
         let mut next = self.doc.clone();
         contained(|| next.load_incremental(changes))??;
         self.doc = next;
@@ -133,6 +135,43 @@ impl EnrollmentDoc {
     pub fn automerge(&mut self) -> &mut AutoCommit {
         &mut self.doc
     }
+}
+
+/// Automerge's chunk header: magic bytes, then a 4-byte checksum, a type byte and the LEB128 length of the data.
+const CHUNK_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+
+/// Refuses chunks other than documents (0), changes (1) and compressed changes (2). Qafila never writes the newer
+/// "bundle" chunk, and automerge decodes a bundle's columns eagerly: a 148-byte bundle declaring a run of billions
+/// of values made it allocate gigabytes (found by the `doc_load` fuzz target). Anything else malformed is left to
+/// automerge, which reports it.
+fn only_documents_and_changes(bytes: &[u8]) -> Result<(), DocError> {
+    let mut at = 0usize;
+    while let Some(header) = bytes.get(at..).and_then(|rest| rest.get(..9)) {
+        if header[..4] != CHUNK_MAGIC {
+            return Ok(());
+        }
+        let kind = header[8];
+        if kind > 2 {
+            return Err(DocError::Malformed(format!(
+                "chunk {kind} at byte {at} is not a document or a change"
+            )));
+        }
+        let mut len: u64 = 0;
+        let mut next = at + 9;
+        for shift in (0..64).step_by(7) {
+            let Some(b) = bytes.get(next) else { return Ok(()) };
+            next += 1;
+            len |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        match usize::try_from(len).ok().and_then(|l| next.checked_add(l)) {
+            Some(end) => at = end,
+            None => return Ok(()),
+        }
+    }
+    Ok(())
 }
 
 /// Runs automerge's decoder on bytes from outside. Its column decoders (hexane) still unwrap on some truncated
@@ -152,5 +191,41 @@ fn write(doc: &mut AutoCommit, record: &Enrollment) -> Result<(), DocError> {
     match serde_json::to_value(record)? {
         Value::Object(m) => json::write_root(doc, &m),
         _ => Err(DocError::NotAnObject),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(kind: u8, len: &[u8]) -> Vec<u8> {
+        let mut c = CHUNK_MAGIC.to_vec();
+        c.extend([0, 0, 0, 0, kind]);
+        c.extend(len);
+        c
+    }
+
+    #[test]
+    fn the_chunk_scan_refuses_bundles_and_survives_any_length() {
+        assert!(matches!(
+            only_documents_and_changes(&chunk(3, &[0])),
+            Err(DocError::Malformed(_))
+        ));
+        // A change chunk, then a bundle after it.
+        let mut two = chunk(1, &[2]);
+        two.extend([9, 9]);
+        two.extend(chunk(3, &[0]));
+        assert!(only_documents_and_changes(&two).is_err());
+        // Lengths that point past the end, or past usize::MAX (found by the fuzzer), end the scan.
+        for len in [
+            &[0x7f][..],
+            &[0xff; 10][..],
+            &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f][..],
+        ] {
+            assert!(only_documents_and_changes(&chunk(0, len)).is_ok());
+        }
+        let now = chrono::Utc::now();
+        let mut doc = EnrollmentDoc::new(&qafila_domain::sample::applicant(3, "VAN-03", "OP-1", now), b"v").unwrap();
+        assert!(only_documents_and_changes(&doc.save()).is_ok());
     }
 }
