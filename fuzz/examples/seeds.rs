@@ -114,6 +114,10 @@ fn main() {
     write(&dir("payload"), "updates", &[&[1], &updates.to_bytes()]);
     write(&dir("payload"), "replication", &[&[2], &replication.to_bytes()]);
     write(&dir("payload"), "receipt", &[&[3], &receipt.to_bytes()]);
+    let successor = ed25519_dalek::SigningKey::from_bytes(&[0x5e; 32]);
+    let rotation = qafila_wire::KeyRotation::new(VAN_ID, &key.verifying_key(), &successor.verifying_key(), 7, now);
+    let rotation = qafila_wire::SignedKeyRotation::sign(&rotation, &key, &successor);
+    write(&dir("payload"), "key-rotation", &[&[5], &rotation.to_bytes()]);
 
     let blob_file = qafila_wire::envelope::encrypt_to(one, &blob).expect("encrypt");
     write(

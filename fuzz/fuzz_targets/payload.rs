@@ -1,16 +1,17 @@
-//! The decrypted-payload decoders, fed directly: batch, updates, replication, appointment list, and a
-//! signed receipt.
+//! The decrypted-payload decoders, fed directly: batch, updates, replication, appointment list, a
+//! signed receipt, and a van's key rotation statement (which arrives in clear).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use qafila_fuzz::{select, van_key};
 use qafila_wire::{
-    BatchPayload, SignedReceipt, appointments::AppointmentList, batch::ReplicationPayload, batch::UpdatePayload,
+    BatchPayload, SignedKeyRotation, SignedReceipt, appointments::AppointmentList, batch::ReplicationPayload,
+    batch::UpdatePayload,
 };
 
 fuzz_target!(|data: &[u8]| {
     let Some((selector, rest)) = select(data) else { return };
-    match selector % 5 {
+    match selector % 6 {
         0 => {
             if let Ok(p) = BatchPayload::from_bytes(rest) {
                 // What decodes must encode and decode to the same thing: the digest a replay is judged by.
@@ -26,6 +27,11 @@ fuzz_target!(|data: &[u8]| {
         }
         4 => {
             let _ = AppointmentList::from_bytes(rest);
+        }
+        5 => {
+            if let Ok(s) = SignedKeyRotation::from_bytes(rest) {
+                let _ = s.verify();
+            }
         }
         _ => {
             if let Ok(r) = SignedReceipt::from_bytes(rest) {

@@ -29,6 +29,11 @@ fuzz_target!(|data: &[u8]| {
                 let _ = env.open_batch(&van_key().verifying_key(), &identities);
             }
         }
+        Ok(UsbFile::KeyRotation) => {
+            if let Ok(s) = qafila_wire::SignedKeyRotation::from_bytes(contents) {
+                let _ = s.verify();
+            }
+        }
         Ok(UsbFile::Other) => {}
         Err(e) => assert!(e.to_string().contains("USB blob file name")),
     }

@@ -11,11 +11,11 @@ use qafila_doc::EnrollmentDoc;
 use qafila_domain::{ApplicationId, Status};
 use qafila_wire::{
     DocumentChanges, DocumentReceipt, Envelope, PROTOCOL_VERSION, Receipt, ReplicatedBatch, ReplicationPayload,
-    SignedReceipt, UpdatePayload, WireError, blob, request,
+    SignedKeyRotation, SignedReceipt, UpdatePayload, WireError, blob, request,
 };
 
 use crate::config::{Peer, Routing};
-use crate::db::{BatchRecord, BlobState, CenterDb, DbError, DocumentRecord, VanRecord};
+use crate::db::{BatchRecord, BlobState, CenterDb, DbError, DocumentRecord, RetiredVanKey, VanRecord};
 use crate::keys::CenterKeys;
 
 /// Why the center refused something; each maps to an HTTP status and a stable code.
@@ -30,6 +30,27 @@ pub enum CenterError {
     /// The van was revoked (stolen or retired): its data is refused from that moment on.
     #[error("van {0:?} is revoked; its batches are refused")]
     RevokedVan(String),
+    /// A batch signed by a key the van retired, numbered at or after the rotation: only the new key
+    /// signs those (whoever holds just the old key cannot send new batches).
+    #[error(
+        "van {van} batch {seq}: signed by a key the van retired; it signs only batches below {until}, later ones need the van's current key"
+    )]
+    RetiredKey {
+        /// Van.
+        van: String,
+        /// The batch's sequence number.
+        seq: u64,
+        /// The first sequence number of the key's successor.
+        until: u64,
+    },
+    /// A key rotation that contradicts one already recorded (the old key was handed to another key).
+    #[error("van {van}: key rotation refused: {reason}")]
+    KeyConflict {
+        /// Van.
+        van: String,
+        /// What it contradicts.
+        reason: String,
+    },
     /// The same sequence number arrived with different content.
     #[error("van {van} already sent a different batch {seq}; refused and reported")]
     Conflict {
@@ -104,6 +125,8 @@ impl CenterError {
             CenterError::UnknownVan(_) => "unknown_van",
             CenterError::RevokedVan(_) => "revoked_van",
             CenterError::Conflict { .. } => "sequence_conflict",
+            CenterError::RetiredKey { .. } => "retired_key",
+            CenterError::KeyConflict { .. } => "key_conflict",
             CenterError::InvalidRecord { .. } => "invalid_record",
             CenterError::MissingHistory(_) => "missing_history",
             CenterError::Blob { .. } => "bad_blob",
@@ -219,6 +242,118 @@ impl Center {
         Ok((van, key))
     }
 
+    /// Records a van's key rotation statement (`POST /v1/vans/{van}/key`).
+    ///
+    /// The statement must be signed by the van's registered key and by the new key; the new key
+    /// becomes the van's key for signed requests and for batches from the declared first sequence
+    /// number, and the old key is kept as retired, good only for batches below that number. Sending a
+    /// statement already recorded changes nothing and succeeds.
+    pub async fn rotate_van_key(&self, van_id: &str, bytes: &[u8]) -> Result<(), CenterError> {
+        let signed = SignedKeyRotation::from_bytes(bytes)?;
+        let r = signed.verify()?;
+        if r.van_id != van_id {
+            return Err(WireError::Mismatch {
+                field: "van_id",
+                inside: r.van_id,
+                outside: van_id.into(),
+            }
+            .into());
+        }
+        let until_seq = i64::try_from(r.first_seq).map_err(|_| WireError::Malformed {
+            what: "key rotation",
+            reason: format!("first_seq: {} is out of range", r.first_seq),
+        })?;
+        // One rotation at a time: the check below and the write must see the same state.
+        let _guard = self.write.lock().await;
+        let (van, _) = self.active_van(van_id).await?;
+        let retired = self.db.retired_van_keys(van_id).await?;
+        let conflict = |reason: String| CenterError::KeyConflict {
+            van: van_id.into(),
+            reason,
+        };
+        if let Some(k) = retired.iter().find(|k| k.verifying_key == r.old_key) {
+            // Sent again (the van resends its statements at every sync): the same hand-over is a no-op.
+            if k.successor == r.new_key && k.until_seq == until_seq {
+                return Ok(());
+            }
+            return Err(conflict(format!(
+                "old_key was already handed over to {} from batch {}",
+                hex::encode(&k.successor),
+                k.until_seq
+            )));
+        }
+        // A van registered here after it rotated is known by its new key already; the statement still
+        // tells which batches its old key signed (those built before the rotation, not yet receipted).
+        if van.verifying_key != r.old_key && van.verifying_key != r.new_key {
+            // Signed by keys that are neither the van's key nor one it retired: a forgery, or a van
+            // registered again with another key.
+            return Err(WireError::BadSignature("key rotation").into());
+        }
+        if retired.iter().any(|k| k.verifying_key == r.new_key) {
+            return Err(conflict("new_key: the van already used and retired it".into()));
+        }
+        let rec = RetiredVanKey {
+            van_id: van_id.into(),
+            verifying_key: r.old_key.clone(),
+            until_seq,
+            successor: r.new_key.clone(),
+            retired_at: Utc::now().to_rfc3339(),
+            statement: bytes.to_vec(),
+        };
+        if !self.db.rotate_van_key(&rec).await? {
+            // Revoked or re-registered between the read and the write.
+            return Err(conflict(
+                "the van's registration changed meanwhile; send it again".into(),
+            ));
+        }
+        self.touch_van(van_id).await?;
+        tracing::info!(
+            van = %van_id,
+            old = %hex::encode(&r.old_key),
+            new = %hex::encode(&r.new_key),
+            first_seq = r.first_seq,
+            "van key rotated"
+        );
+        Ok(())
+    }
+
+    /// The key that signed a batch: the van's current key, or a key it retired if the batch is
+    /// numbered below the rotation (built before it, or a replay of one).
+    async fn batch_key(
+        &self,
+        van: &VanRecord,
+        current: VerifyingKey,
+        env: &Envelope,
+    ) -> Result<VerifyingKey, CenterError> {
+        if env.verify(&current).is_ok() {
+            return Ok(current);
+        }
+        for k in self.db.retired_van_keys(&van.id).await? {
+            let Some(key) = k
+                .verifying_key
+                .as_slice()
+                .try_into()
+                .ok()
+                .and_then(|b: [u8; 32]| VerifyingKey::from_bytes(&b).ok())
+            else {
+                continue;
+            };
+            if env.verify(&key).is_ok() {
+                let until = u64::try_from(k.until_seq).unwrap_or(0);
+                if env.seq < until {
+                    return Ok(key);
+                }
+                tracing::warn!(van = %van.id, seq = env.seq, until, "a batch signed by a retired key was refused");
+                return Err(CenterError::RetiredKey {
+                    van: van.id.clone(),
+                    seq: env.seq,
+                    until,
+                });
+            }
+        }
+        Err(WireError::BadSignature("batch").into())
+    }
+
     fn decrypt_doc(&self, rec: &DocumentRecord) -> Result<EnrollmentDoc, CenterError> {
         let plain =
             qafila_wire::envelope::decrypt_with(&self.keys.identities, &rec.doc, qafila_wire::MAX_ENVELOPE_BYTES)
@@ -259,6 +394,7 @@ impl Center {
         {
             return Ok(Ingested::Receipt(b.receipt.clone()));
         }
+        let key = self.batch_key(&van, key, &env).await?;
         let payload = env.open_batch(&key, &self.keys.identities)?;
         let digest = payload.digest().to_vec();
         if let Some(b) = earlier {

@@ -22,6 +22,24 @@ pub struct VanRecord {
     pub revoked_at: Option<String>,
 }
 
+/// A signing key a van used before it rotated to another (see `qafila_wire::rotation`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetiredVanKey {
+    /// Van id.
+    pub van_id: String,
+    /// The retired ed25519 public key (32 bytes).
+    pub verifying_key: Vec<u8>,
+    /// Batches numbered below this may carry its signature (those the van built before rotating);
+    /// from this number on only its successor signs.
+    pub until_seq: i64,
+    /// The key that took over from it (32 bytes).
+    pub successor: Vec<u8>,
+    /// When the center recorded the rotation (RFC 3339).
+    pub retired_at: String,
+    /// The van's rotation statement, as it arrived (CBOR `SignedKeyRotation`).
+    pub statement: Vec<u8>,
+}
+
 /// A batch the center has seen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BatchRecord {
@@ -241,6 +259,13 @@ pub trait CenterDb: Send + Sync {
     async fn vans(&self) -> DbResult<Vec<VanRecord>>;
     /// Revokes a van; false if unknown.
     async fn revoke_van(&self, id: &str, at: &str) -> DbResult<bool>;
+    /// Hands an active van over from `retired.verifying_key` to `retired.successor` and keeps the old
+    /// key as retired, in one transaction. Changes nothing and returns false unless the van is
+    /// registered, not revoked, and its key is `retired.verifying_key` or already `retired.successor`
+    /// (two rotations racing cannot both win).
+    async fn rotate_van_key(&self, retired: &RetiredVanKey) -> DbResult<bool>;
+    /// The keys a van retired, oldest first.
+    async fn retired_van_keys(&self, van_id: &str) -> DbResult<Vec<RetiredVanKey>>;
     /// The batch `seq` of a van, if seen.
     async fn batch(&self, van_id: &str, seq: i64) -> DbResult<Option<BatchRecord>>;
     /// Every batch of a van with `seq` > `after`, in order (replication).

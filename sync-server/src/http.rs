@@ -7,6 +7,7 @@
 //! | `PATCH /v1/blobs/{sha256}` | van (request signature) | append a chunk |
 //! | `GET /v1/vans/{van}/updates?since=N` | that van | center changes to its enrollments (204 if none) |
 //! | `POST /v1/vans/{van}/report` | that van | its status for the fleet view (JSON `VanReport`) |
+//! | `POST /v1/vans/{van}/key` | that van (statement signed by its old and new keys) | key rotation (CBOR `SignedKeyRotation`) |
 //! | `GET /v1/replication?changes=&batches=&blobs=` | peer center | replication envelope |
 //! | `GET /v1/replication/blobs/{sha256}` | peer center | a blob's transfer form |
 //! | `GET /v1/status` | anyone | counts, no personal data |
@@ -56,6 +57,7 @@ pub fn router_with(center: Arc<Center>, options: Options) -> Router {
         .route("/v1/blobs/{sha}", head(head_blob).patch(patch_blob))
         .route("/v1/vans/{van}/updates", get(get_updates))
         .route("/v1/vans/{van}/report", post(post_report))
+        .route("/v1/vans/{van}/key", post(post_key))
         .route("/v1/replication", get(get_replication))
         .route("/v1/replication/blobs/{sha}", get(get_replication_blob))
         .route("/v1/status", get(get_status))
@@ -179,10 +181,13 @@ impl IntoResponse for ApiError {
                 "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
                 _ => StatusCode::BAD_REQUEST,
             },
-            CenterError::UnknownVan(_) | CenterError::RevokedVan(_) => StatusCode::FORBIDDEN,
-            CenterError::Conflict { .. } | CenterError::MissingHistory(_) | CenterError::Offset { .. } => {
-                StatusCode::CONFLICT
+            CenterError::UnknownVan(_) | CenterError::RevokedVan(_) | CenterError::RetiredKey { .. } => {
+                StatusCode::FORBIDDEN
             }
+            CenterError::Conflict { .. }
+            | CenterError::KeyConflict { .. }
+            | CenterError::MissingHistory(_)
+            | CenterError::Offset { .. } => StatusCode::CONFLICT,
             CenterError::InvalidRecord { .. } | CenterError::Blob { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             CenterError::NotFound(_) => StatusCode::NOT_FOUND,
             CenterError::Review(_) => StatusCode::CONFLICT,
@@ -340,6 +345,19 @@ async fn post_report(
         .authenticate_van(sender, "POST", uri.path(), &body, header(&h, request::SIGNATURE)?)
         .await?;
     c.van_report(&v, &body).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn post_key(
+    State(c): State<Arc<Center>>,
+    Path(van): Path<String>,
+    h: HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    // No request signature: the statement carries the old and the new key's signatures itself.
+    let (body, _room) = budgeted_body(&c, &h, body, qafila_wire::rotation::MAX_ROTATION_BYTES, 1).await?;
+    c.metrics().received(body.len());
+    c.rotate_van_key(&van, &body).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

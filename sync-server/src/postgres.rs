@@ -70,6 +70,10 @@ CREATE TABLE IF NOT EXISTS appointment_lists (
     van_id TEXT NOT NULL, drive_id TEXT NOT NULL, version BIGINT NOT NULL, drive_end TEXT NOT NULL,
     published_at TEXT NOT NULL, list BYTEA NOT NULL, PRIMARY KEY (van_id, drive_id)
 );
+CREATE TABLE IF NOT EXISTS retired_van_keys (
+    van_id TEXT NOT NULL, verifying_key BYTEA NOT NULL, until_seq BIGINT NOT NULL, successor BYTEA NOT NULL,
+    retired_at TEXT NOT NULL, statement BYTEA NOT NULL, PRIMARY KEY (van_id, verifying_key)
+);
 "#;
 
 // Advisory lock keys: "qafila" in ASCII, then a number.
@@ -109,6 +113,17 @@ fn batch_row(r: &PgRow, at: usize) -> sqlx::Result<BatchRecord> {
         receipt: r.try_get(at + 5)?,
         accepted_by: r.try_get(at + 6)?,
         received_at: r.try_get(at + 7)?,
+    })
+}
+
+fn retired_row(r: &PgRow) -> sqlx::Result<RetiredVanKey> {
+    Ok(RetiredVanKey {
+        van_id: r.try_get(0)?,
+        verifying_key: r.try_get(1)?,
+        until_seq: r.try_get(2)?,
+        successor: r.try_get(3)?,
+        retired_at: r.try_get(4)?,
+        statement: r.try_get(5)?,
     })
 }
 
@@ -242,6 +257,50 @@ impl CenterDb for PgDb {
             .await
             .map_err(err)?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn rotate_van_key(&self, retired: &RetiredVanKey) -> DbResult<bool> {
+        let k = retired;
+        let mut tx = self.pool.begin().await.map_err(err)?;
+        let moved = sqlx::query(
+            "UPDATE vans SET verifying_key = $3 WHERE id = $1 AND verifying_key IN ($2, $3) AND revoked_at IS NULL",
+        )
+        .bind(&k.van_id)
+        .bind(&k.verifying_key)
+        .bind(&k.successor)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        if moved.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO retired_van_keys (van_id, verifying_key, until_seq, successor, retired_at, statement)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&k.van_id)
+        .bind(&k.verifying_key)
+        .bind(k.until_seq)
+        .bind(&k.successor)
+        .bind(&k.retired_at)
+        .bind(&k.statement)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        tx.commit().await.map_err(err)?;
+        Ok(true)
+    }
+
+    async fn retired_van_keys(&self, van_id: &str) -> DbResult<Vec<RetiredVanKey>> {
+        let rows = sqlx::query(
+            "SELECT van_id, verifying_key, until_seq, successor, retired_at, statement
+             FROM retired_van_keys WHERE van_id = $1 ORDER BY until_seq, retired_at",
+        )
+        .bind(van_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter().map(retired_row).collect::<sqlx::Result<_>>().map_err(err)
     }
 
     async fn batch(&self, van_id: &str, seq: i64) -> DbResult<Option<BatchRecord>> {

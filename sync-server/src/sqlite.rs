@@ -66,6 +66,10 @@ CREATE TABLE IF NOT EXISTS appointment_lists (
     van_id TEXT NOT NULL, drive_id TEXT NOT NULL, version INTEGER NOT NULL, drive_end TEXT NOT NULL,
     published_at TEXT NOT NULL, list BLOB NOT NULL, PRIMARY KEY (van_id, drive_id)
 );
+CREATE TABLE IF NOT EXISTS retired_van_keys (
+    van_id TEXT NOT NULL, verifying_key BLOB NOT NULL, until_seq INTEGER NOT NULL, successor BLOB NOT NULL,
+    retired_at TEXT NOT NULL, statement BLOB NOT NULL, PRIMARY KEY (van_id, verifying_key)
+);
 "#;
 
 impl SqliteDb {
@@ -129,6 +133,17 @@ fn van_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VanRecord> {
         recipient: r.get(2)?,
         registered_at: r.get(3)?,
         revoked_at: r.get(4)?,
+    })
+}
+
+fn retired_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RetiredVanKey> {
+    Ok(RetiredVanKey {
+        van_id: r.get(0)?,
+        verifying_key: r.get(1)?,
+        until_seq: r.get(2)?,
+        successor: r.get(3)?,
+        retired_at: r.get(4)?,
+        statement: r.get(5)?,
     })
 }
 
@@ -235,6 +250,46 @@ impl CenterDb for SqliteDb {
             )
             .map(|n| n > 0)
             .map_err(err)
+        })
+        .await
+    }
+
+    async fn rotate_van_key(&self, retired: &RetiredVanKey) -> DbResult<bool> {
+        let k = retired.clone();
+        self.run_durable(move |c| {
+            let tx = c.transaction().map_err(err)?;
+            let moved = tx
+                .execute(
+                    "UPDATE vans SET verifying_key = ?3 WHERE id = ?1 AND verifying_key IN (?2, ?3) AND revoked_at IS NULL",
+                    params![k.van_id, k.verifying_key, k.successor],
+                )
+                .map_err(err)?;
+            if moved == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO retired_van_keys (van_id, verifying_key, until_seq, successor, retired_at, statement)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![k.van_id, k.verifying_key, k.until_seq, k.successor, k.retired_at, k.statement],
+            )
+            .map_err(err)?;
+            tx.commit().map_err(err)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn retired_van_keys(&self, van_id: &str) -> DbResult<Vec<RetiredVanKey>> {
+        let van = van_id.to_owned();
+        self.run(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT van_id, verifying_key, until_seq, successor, retired_at, statement
+                     FROM retired_van_keys WHERE van_id = ?1 ORDER BY until_seq, retired_at",
+                )
+                .map_err(err)?;
+            let rows = stmt.query_map([van], retired_row).map_err(err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(err)
         })
         .await
     }

@@ -1,8 +1,9 @@
 //! Sneakernet: batches and blobs carried on a USB stick from a van with no network.
 //!
-//! The van writes `batch-<van>-<seq>.qafila` and `blob-<sha256>.age` files (`qafila export`); the
-//! center imports the folder, blobs first (each checked against its name), then batches, with the
-//! same checks and idempotency as over HTTP, and writes each receipt beside its batch
+//! The van writes `batch-<van>-<seq>.qafila`, `blob-<sha256>.age` and, once its key has rotated,
+//! `key-<van>-<n>.qafila-key` files (`qafila export`); the center imports the folder, blobs first
+//! (each checked against its name), then key rotations (oldest first), then batches, with the same
+//! checks and idempotency as over HTTP, and writes each receipt beside its batch
 //! (`.receipt`), for the van to read back (`qafila receipt`).
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,8 @@ pub struct ImportReport {
     pub refused: usize,
     /// Blobs taken in.
     pub blobs: usize,
+    /// Key rotation statements recorded (or already held).
+    pub key_rotations: usize,
     /// One line per batch file, for the operator.
     pub lines: Vec<String>,
 }
@@ -34,6 +37,7 @@ pub async fn import(center: &Center, dir: &Path) -> Result<ImportReport, CenterE
     entries.sort();
     let mut report = ImportReport::default();
     let mut batches = Vec::new();
+    let mut rotations = Vec::new();
     for path in &entries {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         // One badly named or damaged file must not stop the import of the rest of the stick.
@@ -41,6 +45,10 @@ pub async fn import(center: &Center, dir: &Path) -> Result<ImportReport, CenterE
             Ok(UsbFile::Blob(sha)) => sha,
             Ok(UsbFile::Batch) => {
                 batches.push(path);
+                continue;
+            }
+            Ok(UsbFile::KeyRotation) => {
+                rotations.push(path);
                 continue;
             }
             Ok(UsbFile::Other) => continue,
@@ -75,6 +83,24 @@ pub async fn import(center: &Center, dir: &Path) -> Result<ImportReport, CenterE
                     .push(format!("{}: refused [{}]: {e}", path.display(), e.code()))
             }
             Err(e) => return Err(e),
+        }
+    }
+    // Before the batches: a batch signed by the van's new key is refused until the rotation is known.
+    for path in rotations {
+        let bytes = std::fs::read(path).map_err(io)?;
+        let van = qafila_wire::SignedKeyRotation::from_bytes(&bytes)
+            .and_then(|s| s.verify())
+            .map(|r| r.van_id);
+        let outcome = match van {
+            Ok(van) => center.rotate_van_key(&van, &bytes).await,
+            Err(e) => Err(e.into()),
+        };
+        match outcome {
+            Ok(()) => report.key_rotations += 1,
+            Err(e @ CenterError::Db(_)) => return Err(e),
+            Err(e) => report
+                .lines
+                .push(format!("{}: refused [{}]: {e}", path.display(), e.code())),
         }
     }
     for path in batches {

@@ -385,6 +385,7 @@ async fn story(db: &dyn CenterDb) {
 
     staff_story(db).await;
     appointment_story(db).await;
+    key_story(db).await;
 }
 
 /// Staff, sessions, audit, van contacts and the dashboard's queue queries.
@@ -600,4 +601,69 @@ async fn appointment_story(db: &dyn CenterDb) {
     assert_eq!(left.iter().map(|r| r.drive_id.as_str()).collect::<Vec<_>>(), ["azrou"]);
     assert!(db.appointment_lists("VAN-B").await.expect("lists").is_empty());
     assert_eq!(db.purge_appointment_lists("2025-06-05").await.expect("purge again"), 0);
+}
+
+fn retired(van_id: &str, old: u8, new: u8, until_seq: i64) -> RetiredVanKey {
+    RetiredVanKey {
+        van_id: van_id.into(),
+        verifying_key: vec![old; 32],
+        until_seq,
+        successor: vec![new; 32],
+        retired_at: T1.into(),
+        statement: format!("{van_id} {old}->{new}").into_bytes(),
+    }
+}
+
+/// Key rotations: the new key replaces the old one only if the old one is still the van's, the old one
+/// is kept with its bound, and a revoked or unknown van does not rotate.
+async fn key_story(db: &dyn CenterDb) {
+    db.put_van(&van("van-k1", 0x41)).await.expect("put van-k1");
+    assert!(db.retired_van_keys("van-k1").await.expect("retired").is_empty());
+    let first = retired("van-k1", 0x41, 0x42, 5);
+    assert!(db.rotate_van_key(&first).await.expect("rotate"));
+    assert_eq!(
+        db.van("van-k1").await.expect("van").expect("van-k1").verifying_key,
+        vec![0x42; 32]
+    );
+    // The old key is no longer the van's: a rotation from it (a race lost, a replay) changes nothing.
+    assert!(
+        !db.rotate_van_key(&retired("van-k1", 0x41, 0x49, 9))
+            .await
+            .expect("stale rotation")
+    );
+    let second = retired("van-k1", 0x42, 0x43, 8);
+    assert!(db.rotate_van_key(&second).await.expect("rotate again"));
+    assert_eq!(
+        db.van("van-k1").await.expect("van").expect("van-k1").verifying_key,
+        vec![0x43; 32]
+    );
+    assert_eq!(
+        db.retired_van_keys("van-k1").await.expect("retired"),
+        vec![first, second]
+    );
+
+    // A van registered under its new key already takes the statement as a record of its old key.
+    db.put_van(&van("van-k2", 0x52)).await.expect("put van-k2");
+    let known = retired("van-k2", 0x51, 0x52, 3);
+    assert!(db.rotate_van_key(&known).await.expect("rotate to the key it has"));
+    assert_eq!(
+        db.van("van-k2").await.expect("van").expect("van-k2").verifying_key,
+        vec![0x52; 32]
+    );
+    assert_eq!(db.retired_van_keys("van-k2").await.expect("retired"), vec![known]);
+
+    // Revoked or unknown: nothing moves.
+    db.put_van(&van("van-k3", 0x61)).await.expect("put van-k3");
+    assert!(db.revoke_van("van-k3", T1).await.expect("revoke"));
+    assert!(
+        !db.rotate_van_key(&retired("van-k3", 0x61, 0x62, 2))
+            .await
+            .expect("revoked")
+    );
+    assert_eq!(
+        db.van("van-k3").await.expect("van").expect("van-k3").verifying_key,
+        vec![0x61; 32]
+    );
+    assert!(db.retired_van_keys("van-k3").await.expect("retired").is_empty());
+    assert!(!db.rotate_van_key(&retired("van-k9", 1, 2, 2)).await.expect("unknown"));
 }

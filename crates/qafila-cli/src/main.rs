@@ -159,10 +159,13 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         retention_days: i64,
     },
-    /// The van's public keys, to register it at the centers.
+    /// The van's public keys, to register it at the centers; `keys rotate` changes its signing key.
     Keys {
-        #[command(flatten)]
-        login: Login,
+        /// The operator unlocking the van (for the keys themselves; the subcommands take their own).
+        #[arg(long, env = "QAFILA_OPERATOR")]
+        operator: Option<String>,
+        #[command(subcommand)]
+        cmd: Option<KeysCmd>,
     },
     /// What is waiting to leave the van.
     SyncStatus {
@@ -246,6 +249,19 @@ enum CenterCmd {
         #[command(flatten)]
         login: Login,
     },
+}
+
+#[derive(Subcommand)]
+enum KeysCmd {
+    /// Replace the van's signing key (needs a supervisor), e.g. when it may have been copied. Journaled
+    /// and signed by the old key; the centers learn the new key at the next sync, and batches already
+    /// built are still delivered.
+    Rotate {
+        #[command(flatten)]
+        login: Login,
+    },
+    /// Every signing key the van has had, and from which journal entry and batch each signs.
+    History,
 }
 
 #[derive(Subcommand)]
@@ -604,8 +620,41 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
         }
-        Command::Keys { login } => {
+        Command::Keys {
+            cmd: Some(KeysCmd::Rotate { login }),
+            ..
+        } => {
             let mut van = unlock(&cli.store, &login)?;
+            let epoch = van.rotate_key()?;
+            if json {
+                print_json(&epoch)?;
+            } else {
+                println!(
+                    "new signing key {} (key {}), signing from batch {}; the centers learn it at the next sync",
+                    epoch.public_key, epoch.n, epoch.first_batch
+                );
+            }
+        }
+        Command::Keys {
+            cmd: Some(KeysCmd::History),
+            ..
+        } => {
+            let history = Store::open(&cli.store)?.key_history()?;
+            if json {
+                print_json(&history)?;
+            } else {
+                for k in history {
+                    println!(
+                        "{:>3}  {}  from journal entry {}, batch {}  ({})",
+                        k.n, k.public_key, k.journal_seq, k.first_batch, k.at
+                    );
+                }
+            }
+        }
+        Command::Keys { operator, cmd: None } => {
+            let operator =
+                operator.context("--operator (or QAFILA_OPERATOR): the operator unlocking the van is required")?;
+            let mut van = unlock(&cli.store, &Login { operator })?;
             let info = serde_json::json!({
                 "van_id": van.van_id()?,
                 "verifying_key": hex(van.store().public_key()?.as_bytes()),

@@ -96,6 +96,9 @@ pub enum StoreError {
     /// The van key was asked to sign something that is not a citizen's receipt code.
     #[error("refused to sign: not a citizen receipt message (it must start with qafila/citizen-receipt/v1)")]
     NotAReceipt,
+    /// Another handle rotated the van's key while this one was signing with the old key; nothing was stored.
+    #[error("the van's signing key was rotated while this was being signed; nothing was stored: do it again")]
+    KeyRotated,
     /// Encryption failed.
     #[error("encryption failed: {0}")]
     Crypto(String),
@@ -136,6 +139,7 @@ impl StoreError {
             StoreError::DiskFull => "disk_full",
             StoreError::Sqlite(_) => "database",
             StoreError::NotAReceipt => "not_a_receipt",
+            StoreError::KeyRotated => "key_rotated",
             StoreError::Crypto(_) => "crypto",
             StoreError::Doc(_) => "document",
             StoreError::Io(_) => "io",

@@ -4,6 +4,11 @@
 //! signature over `hash_n`. Deleting, reordering or altering an entry breaks the chain at a place
 //! [`verify`] names; the head `(seq, hash)` is also kept in `meta`, so cutting entries off the end is
 //! seen too. Entries hold ids and action names only, never personal data.
+//!
+//! When the van's key rotates, the [`Action::KeyRotation`] entry is signed by the old key and names
+//! the new one in its detail (`<new key hex> from batch <n>`); [`verify`] checks every entry up to and
+//! including it with the old key and every later one with the new key, so the chain of keys is part
+//! of what the journal proves.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
@@ -40,6 +45,8 @@ pub enum Action {
     OperatorChange,
     /// An appointment list arrived, was used or was purged.
     Appointments,
+    /// The van's signing key was rotated (signed by the old key; the detail names the new one).
+    KeyRotation,
 }
 
 impl Action {
@@ -57,6 +64,7 @@ impl Action {
             Action::Purge => "purge",
             Action::OperatorChange => "operator_change",
             Action::Appointments => "appointments",
+            Action::KeyRotation => "key_rotation",
         }
     }
 }
@@ -152,6 +160,11 @@ pub enum Break {
         /// The entry.
         seq: i64,
     },
+    /// The journal's chain of keys does not end at the van's current key: a rotation is missing or forged.
+    KeyNotHandedOver {
+        /// The last entry read.
+        last: i64,
+    },
     /// Entries after this one were cut off the end of the journal.
     Truncated {
         /// The last entry present.
@@ -174,6 +187,10 @@ impl std::fmt::Display for Break {
             ),
             Break::Altered { seq } => write!(f, "entry {seq} was altered"),
             Break::BadSignature { seq } => write!(f, "entry {seq} is not signed by this van"),
+            Break::KeyNotHandedOver { last } => write!(
+                f,
+                "the van's current key was never handed over to in the journal (up to entry {last}): a key rotation is missing or forged"
+            ),
             Break::Truncated { last, expected } => {
                 write!(f, "entries {}..={expected} were cut off the end", last + 1)
             }
@@ -197,8 +214,22 @@ impl Report {
     }
 }
 
-/// Checks the whole journal against the van's public key.
-pub fn verify(conn: &Connection, public: &VerifyingKey) -> Result<Report> {
+/// The detail of a key rotation entry: the new key and the first batch it signs.
+pub fn rotation_detail(new: &VerifyingKey, first_seq: u64) -> String {
+    format!("{} from batch {first_seq}", hex::encode(new.as_bytes()))
+}
+
+/// The new key a key rotation entry's detail names, if it names one.
+fn rotated_to(detail: &str) -> Option<VerifyingKey> {
+    let bytes: [u8; 32] = hex::decode(detail.split(' ').next()?).ok()?.try_into().ok()?;
+    VerifyingKey::from_bytes(&bytes).ok()
+}
+
+/// Checks the whole journal: entries from the first are checked against `first` (the key the van
+/// was created with), each intact key rotation entry hands over to the key it names, and the chain
+/// must end at `current`, the van's key now.
+pub fn verify(conn: &Connection, first: &VerifyingKey, current: &VerifyingKey) -> Result<Report> {
+    let mut public = *first;
     let mut stmt =
         conn.prepare("SELECT seq, at, action, actor, subject, detail, prev, hash, sig FROM journal ORDER BY seq")?;
     let mut rows = stmt.query([])?;
@@ -230,6 +261,13 @@ pub fn verify(conn: &Connection, public: &VerifyingKey) -> Result<Report> {
             let ok = Signature::from_slice(&sig).is_ok_and(|s| public.verify(&hash, &s).is_ok());
             if !ok {
                 breaks.push(Break::BadSignature { seq: e.seq });
+            } else if e.action == Action::KeyRotation.name() {
+                // Only an intact entry signed by the key in force hands over: a forged or altered one
+                // leaves the old key in force, so every later entry is checked against it and fails.
+                match rotated_to(&e.detail) {
+                    Some(next) => public = next,
+                    None => breaks.push(Break::Altered { seq: e.seq }),
+                }
             }
         }
         last_seq = e.seq;
@@ -238,6 +276,9 @@ pub fn verify(conn: &Connection, public: &VerifyingKey) -> Result<Report> {
     let head: Option<Vec<u8>> = conn
         .query_row("SELECT value FROM meta WHERE key = 'journal_head'", [], |r| r.get(0))
         .optional()?;
+    if public != *current {
+        breaks.push(Break::KeyNotHandedOver { last: last_seq });
+    }
     if let Some(head) = head {
         let expected = head
             .get(..8)

@@ -27,4 +27,6 @@ pub use appointments::HeldList;
 pub use error::{Result, StoreError};
 pub use outbox::{Center, OutboundBatch, SyncStatus};
 pub use sqlite::DB_FILE;
-pub use van::{DEFAULT_KDF_LOG_N, Draft, InitOptions, OpenOptions, Role, StatusCounts, Store, Summary, Van, blob_refs};
+pub use van::{
+    DEFAULT_KDF_LOG_N, Draft, InitOptions, KeyEpoch, OpenOptions, Role, StatusCounts, Store, Summary, Van, blob_refs,
+};

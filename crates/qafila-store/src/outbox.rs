@@ -130,6 +130,19 @@ impl Van {
         if let Some(b) = self.unreceipted()? {
             return Ok(Some(b));
         }
+        // Another handle may rotate the key while this one builds: the batch is then refused before it
+        // is stored, and built again with the new key.
+        for _ in 0..2 {
+            match self.build_batch(max_documents) {
+                Err(StoreError::KeyRotated) => continue,
+                other => return other,
+            }
+        }
+        self.build_batch(max_documents)
+    }
+
+    fn build_batch(&mut self, max_documents: usize) -> Result<Option<OutboundBatch>> {
+        self.refresh_key()?;
         let candidates: Vec<(String, String, Option<String>)> = {
             let mut stmt = self.store.conn.prepare(
                 "SELECT e.id, e.heads, s.acked_heads FROM enrollments e LEFT JOIN doc_sync s ON s.enrollment_id = e.id
@@ -186,6 +199,7 @@ impl Van {
             documents,
         };
         let envelope = Envelope::seal_batch(&payload, &recipients, self.van_key.signing())?.to_bytes();
+        let signed_with = self.van_key.public().as_bytes().to_vec();
         let manifest = self.key.encrypt(
             &serde_json::to_vec(&Manifest {
                 blobs: all_blobs.clone(),
@@ -194,6 +208,13 @@ impl Van {
         )?;
         let n = candidates.len();
         self.journaled(Action::Export, &format!("batch {seq}"), &format!("{n} documents"), |tx| {
+            // A batch numbered at or after a rotation must carry the new key's signature, or the
+            // centers refuse it for good (it is resent byte for byte).
+            let current: Vec<u8> =
+                tx.query_row("SELECT value FROM meta WHERE key = 'van_public_key'", [], |r| r.get(0))?;
+            if current != signed_with {
+                return Err(StoreError::KeyRotated);
+            }
             tx.execute(
                 "INSERT INTO outbox (seq, batch_id, envelope, documents, manifest, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![seq, payload.batch_id.to_string(), envelope, n as i64, manifest, Utc::now().to_rfc3339()],
@@ -602,17 +623,24 @@ impl Van {
 
     /// Writes the next batch and its blobs' transfer forms to a folder (a USB stick).
     ///
-    /// Files: `batch-<van>-<seq>.qafila` and `blob-<sha256>.age`. Returns the batch file, or `None`.
+    /// Files: `batch-<van>-<seq>.qafila`, `blob-<sha256>.age`, and the van's key rotation statements
+    /// `key-<van>-<n>.qafila-key` (a center that has not seen a rotation learns it before the batch).
+    /// Returns the batch file, or `None`.
     pub fn export_batch(&mut self, dir: &Path, max_documents: usize) -> Result<Option<PathBuf>> {
         let Some(batch) = self.next_batch(max_documents)? else {
             return Ok(None);
         };
         std::fs::create_dir_all(dir)?;
+        let van_id = self.van_id()?;
+        for (i, statement) in self.rotation_statements()?.iter().enumerate() {
+            // Numbered from 2 like the keys (1 is the key made at init), padded so a folder sorts in order.
+            write_durably(&dir.join(format!("key-{van_id}-{:06}.qafila-key", i + 2)), statement)?;
+        }
         for sha in &batch.blobs {
             let t = self.transfer_blob(sha)?;
             write_durably(&dir.join(format!("blob-{sha}.age")), &t)?;
         }
-        let path = dir.join(format!("batch-{}-{:06}.qafila", self.van_id()?, batch.seq));
+        let path = dir.join(format!("batch-{van_id}-{:06}.qafila", batch.seq));
         write_durably(&path, &batch.envelope)?;
         Ok(Some(path))
     }

@@ -109,6 +109,23 @@ CREATE TABLE appointment_lists (
     data BLOB NOT NULL
 ) STRICT;
 "#,
+    // The van's signing keys over time: the first is made at init; each later one took over at a journal
+    // entry and a batch number, and `statement` is the rotation statement (signed by the key before it
+    // and by itself) that the van sends the centers. A store from before rotation existed gets its one
+    // key as the first.
+    r#"
+CREATE TABLE van_keys (
+    n INTEGER PRIMARY KEY,
+    public_key BLOB NOT NULL UNIQUE,
+    journal_seq INTEGER NOT NULL,
+    first_batch INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    statement BLOB
+) STRICT;
+INSERT INTO van_keys (n, public_key, journal_seq, first_batch, at)
+    SELECT 1, value, 1, 1, COALESCE((SELECT CAST(value AS TEXT) FROM meta WHERE key = 'created_at'), '')
+    FROM meta WHERE key = 'van_public_key';
+"#,
 ];
 
 /// The database file inside a store directory.

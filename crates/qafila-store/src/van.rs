@@ -117,6 +117,10 @@ impl Store {
                 "INSERT INTO operators (id, role, sealed_key, added_at) VALUES (?1, 'supervisor', ?2, ?3)",
                 params![opts.operator_id, sealed, now.to_rfc3339()],
             )?;
+            tx.execute(
+                "INSERT INTO van_keys (n, public_key, journal_seq, first_batch, at) VALUES (1, ?1, 1, 1, ?2)",
+                params![van_key.public().as_bytes().to_vec(), now.to_rfc3339()],
+            )?;
             journal::append(&tx, &van_key, now, Action::Init, &opts.operator_id, &opts.van_id, "")?;
             tx.commit()?;
         }
@@ -179,20 +183,52 @@ impl Store {
 
     /// The van's public signing key.
     pub fn public_key(&self) -> Result<VerifyingKey> {
-        let bytes = self.meta_required("van_public_key")?;
-        let arr: [u8; 32] = bytes.as_slice().try_into().map_err(|_| StoreError::Corrupt {
-            what: "store metadata",
-            id: "van_public_key".into(),
-        })?;
-        VerifyingKey::from_bytes(&arr).map_err(|_| StoreError::Corrupt {
-            what: "store metadata",
-            id: "van_public_key".into(),
-        })
+        parse_public(&self.meta_required("van_public_key")?, "van_public_key")
     }
 
-    /// Checks the journal's chain and signatures (needs no passphrase).
+    /// The key the van was created with: the journal's chain of keys starts there, and the van's
+    /// automerge actor is derived from it so that it stays the same across rotations.
+    pub fn first_public_key(&self) -> Result<VerifyingKey> {
+        let first: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT public_key FROM van_keys ORDER BY n LIMIT 1", [], |r| r.get(0))
+            .optional()?;
+        match first {
+            Some(bytes) => parse_public(&bytes, "van_keys"),
+            None => self.public_key(),
+        }
+    }
+
+    /// Every signing key the van has had, oldest first.
+    pub fn key_history(&self) -> Result<Vec<KeyEpoch>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT n, public_key, journal_seq, first_batch, at FROM van_keys ORDER BY n")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (n, key, journal_seq, first_batch, at) = row?;
+            Ok(KeyEpoch {
+                n,
+                public_key: hex::encode(parse_public(&key, "van_keys")?.as_bytes()),
+                journal_seq,
+                first_batch: first_batch as u64,
+                at,
+            })
+        })
+        .collect()
+    }
+
+    /// Checks the journal's chain and signatures, following the van's key rotations (needs no passphrase).
     pub fn verify_journal(&self) -> Result<Report> {
-        journal::verify(&self.conn, &self.public_key()?)
+        journal::verify(&self.conn, &self.first_public_key()?, &self.public_key()?)
     }
 
     /// How many enrollments are in each status.
@@ -277,7 +313,7 @@ impl Store {
                 id: "meta".into(),
             });
         }
-        let actor = actor_for(&van_key.public());
+        let actor = actor_for(&self.first_public_key()?);
         let mut van = Van {
             store: self,
             key,
@@ -298,7 +334,7 @@ impl Store {
         let key = StoreKey::unseal_with_identity(&sealed, identity)?;
         let secret = key.decrypt(&self.meta_required("van_secret_key")?, "van signing key", "meta")?;
         let van_key = VanKey::from_secret(&secret)?;
-        let actor = actor_for(&van_key.public());
+        let actor = actor_for(&self.first_public_key()?);
         Ok(Van {
             store: self,
             key,
@@ -310,7 +346,31 @@ impl Store {
     }
 }
 
-/// The automerge actor of a van: derived from its public key, so it is stable and unique per van.
+fn parse_public(bytes: &[u8], id: &str) -> Result<VerifyingKey> {
+    let corrupt = || StoreError::Corrupt {
+        what: "van public key",
+        id: id.into(),
+    };
+    let arr: [u8; 32] = bytes.try_into().map_err(|_| corrupt())?;
+    VerifyingKey::from_bytes(&arr).map_err(|_| corrupt())
+}
+
+/// One of the van's signing keys and when it took over.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KeyEpoch {
+    /// 1 for the key made at init, then 2, 3, ... at each rotation.
+    pub n: i64,
+    /// The ed25519 public key, hex.
+    pub public_key: String,
+    /// The first journal entry it signs.
+    pub journal_seq: i64,
+    /// The first batch (outbox sequence number) it signs.
+    pub first_batch: u64,
+    /// When it took over (the van's clock, RFC 3339).
+    pub at: String,
+}
+
+/// The automerge actor of a van: derived from its first public key, so it is stable and unique per van.
 fn actor_for(public: &VerifyingKey) -> Vec<u8> {
     let mut actor = b"van:".to_vec();
     actor.extend_from_slice(&public.as_bytes()[..12]);
@@ -459,6 +519,7 @@ impl Van {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
+        current_van_key(&tx, &self.key, &mut self.van_key)?;
         journal::append(&tx, &self.van_key, Utc::now(), action, &self.operator, subject, detail)?;
         tx.commit()?;
         Ok(out)
@@ -473,6 +534,80 @@ impl Van {
                 action,
             })
         }
+    }
+
+    /// Takes up the van's signing key as the store holds it now, in case another handle on the same
+    /// store rotated it (a sync running on a second handle, say).
+    pub fn refresh_key(&mut self) -> Result<()> {
+        current_van_key(&self.store.conn, &self.key, &mut self.van_key)
+    }
+
+    /// Rotates the van's signing key (supervisors only) and returns the new key's record.
+    ///
+    /// The journal entry recording it is signed by the old key and names the new one, so the journal
+    /// verifies across the change. The rotation statement for the centers (signed by both keys, the new
+    /// one signing from the next batch number) is kept and sent at every sync. Batches already built
+    /// stay as they are, signed by the old key: the centers accept the old key below that number.
+    pub fn rotate_key(&mut self) -> Result<KeyEpoch> {
+        self.require_supervisor("rotate the van's signing key")?;
+        let new = VanKey::generate()?;
+        let new_secret = self.key.encrypt(new.secret().as_ref())?;
+        let van_id = self.van_id()?;
+        let now = Utc::now();
+        let tx = self
+            .store
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        current_van_key(&tx, &self.key, &mut self.van_key)?;
+        let first_batch: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox", [], |r| r.get(0))?;
+        let journal_seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 2 FROM journal", [], |r| r.get(0))?;
+        let n: i64 = tx.query_row("SELECT COALESCE(MAX(n), 0) + 1 FROM van_keys", [], |r| r.get(0))?;
+        let statement = qafila_wire::SignedKeyRotation::sign(
+            &qafila_wire::KeyRotation::new(&van_id, &self.van_key.public(), &new.public(), first_batch as u64, now),
+            self.van_key.signing(),
+            new.signing(),
+        )
+        .to_bytes();
+        tx.execute(
+            "INSERT INTO van_keys (n, public_key, journal_seq, first_batch, at, statement) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![n, new.public().as_bytes().to_vec(), journal_seq, first_batch, ts(now), statement],
+        )?;
+        tx.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'van_public_key'",
+            [new.public().as_bytes().to_vec()],
+        )?;
+        tx.execute("UPDATE meta SET value = ?1 WHERE key = 'van_secret_key'", [new_secret])?;
+        // The old key signs the entry that hands over: whoever verifies the journal learns the new key
+        // only from a key they already trust.
+        let detail = journal::rotation_detail(&new.public(), first_batch as u64);
+        journal::append(
+            &tx,
+            &self.van_key,
+            now,
+            Action::KeyRotation,
+            &self.operator,
+            &van_id,
+            &detail,
+        )?;
+        tx.commit()?;
+        self.van_key = new;
+        Ok(KeyEpoch {
+            n,
+            public_key: hex::encode(self.van_key.public().as_bytes()),
+            journal_seq,
+            first_batch: first_batch as u64,
+            at: ts(now),
+        })
+    }
+
+    /// The rotation statements the centers must be told of, oldest first (CBOR `SignedKeyRotation`s).
+    pub fn rotation_statements(&self) -> Result<Vec<Vec<u8>>> {
+        let mut stmt = self
+            .store
+            .conn
+            .prepare("SELECT statement FROM van_keys WHERE statement IS NOT NULL ORDER BY n")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Enrolls a new operator (supervisors only); the store key is sealed with their passphrase.
@@ -540,6 +675,7 @@ impl Van {
             .store
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        current_van_key(&tx, &self.key, &mut self.van_key)?;
         for p in &prepared {
             insert_new(&tx, p)?;
             journal::append(
@@ -933,6 +1069,7 @@ impl Van {
         )?;
         // The first save of a draft is journaled; every keystroke after it is not (that would flood the journal).
         if !existed {
+            current_van_key(&tx, &self.key, &mut self.van_key)?;
             journal::append(&tx, &self.van_key, Utc::now(), Action::Draft, &operator, id, "start")?;
         }
         tx.commit()?;
@@ -1025,6 +1162,31 @@ fn insert_new(tx: &Connection, p: &Prepared) -> Result<()> {
     write_tokens(tx, &p.ids, &p.tokens)?;
     tx.prepare_cached("DELETE FROM drafts WHERE id = ?1")?
         .execute([&p.ids])?;
+    Ok(())
+}
+
+/// Makes `held` the van's signing key as the store holds it now (a no-op unless another handle rotated it).
+pub(crate) fn current_van_key(conn: &Connection, key: &StoreKey, held: &mut VanKey) -> Result<()> {
+    let corrupt = || StoreError::Corrupt {
+        what: "van signing key",
+        id: "meta".into(),
+    };
+    let public: Vec<u8> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'van_public_key'", [], |r| r.get(0))
+        .optional()?
+        .ok_or_else(corrupt)?;
+    if public.as_slice() == held.public().as_bytes() {
+        return Ok(());
+    }
+    let sealed: Vec<u8> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'van_secret_key'", [], |r| r.get(0))
+        .optional()?
+        .ok_or_else(corrupt)?;
+    let fresh = VanKey::from_secret(&key.decrypt(&sealed, "van signing key", "meta")?)?;
+    if fresh.public().as_bytes() != public.as_slice() {
+        return Err(corrupt());
+    }
+    *held = fresh;
     Ok(())
 }
 

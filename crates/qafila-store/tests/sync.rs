@@ -245,3 +245,42 @@ fn a_receipt_stamped_by_a_wrong_clock_does_not_hold_data_for_years() {
     assert_eq!(van.get(&ids[0]).unwrap_err().code(), "purged");
     assert!(van.verify_journal().unwrap().is_intact());
 }
+
+#[test]
+fn a_batch_built_before_a_key_rotation_stays_as_it_was_and_later_ones_use_the_new_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut van, rabat, _) = setup(tmp.path());
+    let old_key = van.store().public_key().unwrap();
+    let mut ids = Vec::new();
+    for seed in 0..2 {
+        let (r, b) = sample::complete(seed, "VAN-S", SUP, Utc::now());
+        ids.push(van.enroll(r, &b).unwrap());
+    }
+    van.seal(&ids[0], None).unwrap();
+    let before = van.next_batch(100).unwrap().unwrap();
+
+    let epoch = van.rotate_key().unwrap();
+    assert_eq!(
+        epoch.first_batch, 2,
+        "the new key signs from the batch after the one already built"
+    );
+    let new_key = van.store().public_key().unwrap();
+    // The unreceipted batch is offered byte for byte, still signed by the old key.
+    let again = van.next_batch(100).unwrap().unwrap();
+    assert_eq!((again.seq, &again.envelope), (1, &before.envelope));
+    let env = Envelope::from_bytes(&again.envelope).unwrap();
+    env.verify(&old_key).unwrap();
+    assert!(env.verify(&new_key).is_err());
+    let receipt = rabat.receive(&mut van, &again.envelope, &old_key);
+    van.apply_receipt(&receipt).unwrap();
+
+    van.seal(&ids[1], None).unwrap();
+    let after = van.next_batch(100).unwrap().unwrap();
+    assert_eq!(after.seq, 2);
+    let env = Envelope::from_bytes(&after.envelope).unwrap();
+    env.verify(&new_key).unwrap();
+    assert!(env.verify(&old_key).is_err());
+    let receipt = rabat.receive(&mut van, &after.envelope, &new_key);
+    van.apply_receipt(&receipt).unwrap();
+    assert!(van.verify_journal().unwrap().is_intact());
+}

@@ -278,3 +278,158 @@ fn the_van_key_signs_citizen_receipts_and_nothing_else() {
         "not_a_receipt"
     );
 }
+
+/// The signature on journal entry `seq`, checked against `key`.
+fn entry_signed_by(dir: &std::path::Path, seq: i64, key: &ed25519_dalek::VerifyingKey) -> bool {
+    use ed25519_dalek::Verifier;
+    let (hash, sig): (Vec<u8>, Vec<u8>) = db(dir)
+        .query_row("SELECT hash, sig FROM journal WHERE seq = ?1", [seq], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    ed25519_dalek::Signature::from_slice(&sig).is_ok_and(|s| key.verify(&hash, &s).is_ok())
+}
+
+fn last_seq(dir: &std::path::Path) -> i64 {
+    db(dir)
+        .query_row("SELECT max(seq) FROM journal", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn the_journal_verifies_across_key_rotations() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut van = init(tmp.path(), None);
+    let first = van.store().public_key().unwrap();
+    enroll(&mut van, 1);
+    let epoch = van.rotate_key().unwrap();
+    let second = van.store().public_key().unwrap();
+    assert_ne!(first, second);
+    assert_eq!(epoch.public_key, hex::encode(second.as_bytes()));
+    assert_eq!((epoch.n, epoch.first_batch), (2, 1));
+    // The entry recording the rotation is the old key's last; the next one is the new key's first.
+    let rotation = epoch.journal_seq - 1;
+    assert!(entry_signed_by(tmp.path(), rotation, &first));
+    assert!(!entry_signed_by(tmp.path(), rotation, &second));
+    enroll(&mut van, 2);
+    assert!(entry_signed_by(tmp.path(), epoch.journal_seq, &second));
+    assert!(!entry_signed_by(tmp.path(), epoch.journal_seq, &first));
+    let report = van.verify_journal().unwrap();
+    assert!(report.is_intact(), "{:?}", report.breaks);
+
+    // The new key is the one a later unlock takes up, and a second rotation chains on.
+    drop(van);
+    let mut van = Store::open(tmp.path()).unwrap().unlock(SUP, PASS).unwrap();
+    assert_eq!(van.store().public_key().unwrap(), second);
+    van.rotate_key().unwrap();
+    enroll(&mut van, 3);
+    let history = van.store().key_history().unwrap();
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[0].public_key, hex::encode(first.as_bytes()));
+    assert_eq!(history[1].public_key, hex::encode(second.as_bytes()));
+    assert!(van.verify_journal().unwrap().is_intact());
+    assert!(Store::open(tmp.path()).unwrap().verify_journal().unwrap().is_intact());
+
+    // Each statement for the centers hands one key to the next, signed by both.
+    let statements = van.rotation_statements().unwrap();
+    assert_eq!(statements.len(), 2);
+    for (s, pair) in statements.iter().zip(history.windows(2)) {
+        let r = qafila_wire::SignedKeyRotation::from_bytes(s).unwrap().verify().unwrap();
+        assert_eq!(r.van_id, "VAN-T");
+        assert_eq!(hex::encode(&r.old_key), pair[0].public_key);
+        assert_eq!(hex::encode(&r.new_key), pair[1].public_key);
+    }
+}
+
+#[test]
+fn a_forged_key_rotation_breaks_the_journal() {
+    let rotated = || {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut van = init(tmp.path(), None);
+        enroll(&mut van, 1);
+        let epoch = van.rotate_key().unwrap();
+        enroll(&mut van, 2);
+        drop(van);
+        assert!(Store::open(tmp.path()).unwrap().verify_journal().unwrap().is_intact());
+        (tmp, epoch.journal_seq - 1)
+    };
+    let breaks = |dir: &std::path::Path| Store::open(dir).unwrap().verify_journal().unwrap().breaks;
+    let intruder = hex::encode(
+        ed25519_dalek::SigningKey::from_bytes(&[7; 32])
+            .verifying_key()
+            .as_bytes(),
+    );
+
+    // The rotation entry rewritten to hand over to another key: it no longer matches its hash, the old
+    // key stays in force, and the entries the real new key signed fail.
+    let (tmp, rotation) = rotated();
+    db(tmp.path())
+        .execute(
+            "UPDATE journal SET detail = ?1 WHERE seq = ?2",
+            rusqlite::params![format!("{intruder} from batch 1"), rotation],
+        )
+        .unwrap();
+    let b = breaks(tmp.path());
+    assert!(b.contains(&Break::Altered { seq: rotation }), "{b:?}");
+    assert!(b.contains(&Break::BadSignature { seq: rotation + 1 }), "{b:?}");
+
+    // The rotation entry removed: the entries after it are not the old key's.
+    let (tmp, rotation) = rotated();
+    db(tmp.path())
+        .execute("UPDATE journal SET action = 'export' WHERE seq = ?1", [rotation])
+        .unwrap();
+    let b = breaks(tmp.path());
+    assert!(b.contains(&Break::Altered { seq: rotation }), "{b:?}");
+
+    // The van's key swapped for one no rotation in the journal hands over to.
+    let (tmp, _) = rotated();
+    let last = last_seq(tmp.path());
+    db(tmp.path())
+        .execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'van_public_key'",
+            [hex::decode(&intruder).unwrap()],
+        )
+        .unwrap();
+    assert_eq!(breaks(tmp.path()), vec![Break::KeyNotHandedOver { last }]);
+}
+
+#[test]
+fn only_a_supervisor_rotates_the_van_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut van = init(tmp.path(), None);
+    van.add_operator("OP-2", "operator two passphrase", Role::Operator)
+        .unwrap();
+    let key = van.store().public_key().unwrap();
+    drop(van);
+    let mut op = Store::open(tmp.path())
+        .unwrap()
+        .unlock("OP-2", "operator two passphrase")
+        .unwrap();
+    let before = last_seq(tmp.path());
+    let err = op.rotate_key().unwrap_err();
+    assert_eq!(err.code(), "not_allowed", "{err}");
+    assert!(err.to_string().contains("rotate"), "{err}");
+    // Nothing changed: same key, one key in the history, no journal entry, no statement.
+    assert_eq!(op.store().public_key().unwrap(), key);
+    assert_eq!(op.store().key_history().unwrap().len(), 1);
+    assert_eq!(last_seq(tmp.path()), before);
+    assert!(op.rotation_statements().unwrap().is_empty());
+}
+
+#[test]
+fn a_second_handle_takes_up_the_rotated_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut van = init(tmp.path(), None);
+    let mut other = van.second_handle().unwrap();
+    van.rotate_key().unwrap();
+    // The other handle still held the old key: its next journal entry must be signed by the new one.
+    enroll(&mut other, 1);
+    other.save_draft("draft-1", &serde_json::json!({})).unwrap();
+    let report = van.verify_journal().unwrap();
+    assert!(report.is_intact(), "{:?}", report.breaks);
+    assert_eq!(
+        other.sign_request("GET", "/", b""),
+        van.sign_request("GET", "/", b""),
+        "both handles sign requests with the new key"
+    );
+}

@@ -1,5 +1,7 @@
 //! The van's sync agent. One call, [`sync_once`], does a whole exchange with a center:
 //!
+//! 0. the van's key rotation statements are posted, oldest first, so the center knows the key that
+//!    signs what follows;
 //! 1. each batch is posted (civil data and history first, so the center learns of every applicant);
 //! 2. the blobs the center still needs are uploaded in checksummed chunks, resuming where the center
 //!    says it stopped, within a bandwidth cap; then the batch is posted again and its receipt stored;
@@ -77,6 +79,8 @@ pub struct SyncReport {
     pub purged: usize,
     /// Appointment lists received (new drives or newer versions).
     pub appointments: usize,
+    /// Key rotation statements the center took (new or already held).
+    pub key_rotations: usize,
 }
 
 /// Progress, as it happens.
@@ -196,6 +200,9 @@ pub async fn sync_once(
             sent: std::cell::Cell::new(0),
         },
     };
+    // Another handle (the operator's) may have rotated the key since this one was opened.
+    a.van.refresh_key()?;
+    a.announce_keys().await?;
     a.push(progress).await?;
     a.pull().await?;
     a.pull_appointments().await?;
@@ -206,6 +213,28 @@ pub async fn sync_once(
 }
 
 impl Agent<'_> {
+    /// Posts every key rotation statement of the van, oldest first, before anything the new key signs.
+    /// They are sent at every sync, not only once: a center answers one it holds as it did the first
+    /// time, and so the other center, or one restored from a backup, learns them too.
+    async fn announce_keys(&mut self) -> Result<(), SyncError> {
+        let url = format!("{}/v1/vans/{}/key", self.base, self.van_id);
+        for statement in self.van.rotation_statements()? {
+            let resp = self
+                .send(|c| {
+                    c.post(&url)
+                        .header("content-type", "application/cbor")
+                        .body(statement.clone())
+                })
+                .await?;
+            self.report.bytes_up += statement.len() as u64;
+            if !resp.status().is_success() {
+                return Err(refused(resp).await);
+            }
+            self.report.key_rotations += 1;
+        }
+        Ok(())
+    }
+
     async fn push(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<(), SyncError> {
         let mut rebuilt = std::collections::BTreeSet::new();
         while let Some(batch) = self.van.next_batch(self.opts.max_documents)? {

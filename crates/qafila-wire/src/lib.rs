@@ -11,6 +11,7 @@
 //!
 //! - An [`appointments::AppointmentList`] carries a drive's bookings from a center to a van, sealed
 //!   like updates.
+//! - A [`rotation::SignedKeyRotation`] hands a van over from its old signing key to a new one.
 //!
 //! Every message is CBOR (RFC 8949); decoding is bounded in size and nesting.
 #![forbid(unsafe_code)]
@@ -24,6 +25,7 @@ pub mod error;
 pub mod receipt;
 pub mod report;
 pub mod request;
+pub mod rotation;
 pub mod usb;
 
 pub use appointments::{Appointment, AppointmentList, PartialName, Prefill};
@@ -31,6 +33,7 @@ pub use batch::{BatchPayload, BlobManifest, DocumentChanges, ReplicatedBatch, Re
 pub use envelope::{Envelope, Kind};
 pub use error::WireError;
 pub use receipt::{DocumentReceipt, Receipt, SignedReceipt};
+pub use rotation::{KeyRotation, SignedKeyRotation};
 
 /// Version of the protocol spoken by this crate.
 pub const PROTOCOL_VERSION: u16 = 1;

@@ -11,6 +11,9 @@ pub enum UsbFile<'a> {
     Blob(&'a str),
     /// `*.qafila`: a batch envelope.
     Batch,
+    /// `*.qafila-key`: a van's key rotation statement ([`crate::SignedKeyRotation`]), imported before
+    /// the batches its new key signs.
+    KeyRotation,
     /// Anything else (receipts written back, files the operator added): left alone.
     Other,
 }
@@ -29,6 +32,7 @@ pub fn classify(name: &str) -> Result<UsbFile<'_>, WireError> {
     // The same test as `Path::extension`: a bare `.qafila` is a hidden file, not a batch.
     match name.rsplit_once('.') {
         Some((stem, "qafila")) if !stem.is_empty() => Ok(UsbFile::Batch),
+        Some((stem, "qafila-key")) if !stem.is_empty() => Ok(UsbFile::KeyRotation),
         _ => Ok(UsbFile::Other),
     }
 }
@@ -44,6 +48,8 @@ mod tests {
         assert_eq!(classify("batch-van-1-000001.qafila").unwrap(), UsbFile::Batch);
         assert_eq!(classify("batch-van-1-000001.receipt").unwrap(), UsbFile::Other);
         assert_eq!(classify(".qafila").unwrap(), UsbFile::Other);
+        assert_eq!(classify("key-van-1-000002.qafila-key").unwrap(), UsbFile::KeyRotation);
+        assert_eq!(classify(".qafila-key").unwrap(), UsbFile::Other);
         assert_eq!(classify("notes.txt").unwrap(), UsbFile::Other);
     }
 

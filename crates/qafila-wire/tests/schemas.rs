@@ -40,4 +40,9 @@ fn committed_wire_schemas_match_the_types() {
     check("signed-receipt", schemars::schema_for!(SignedReceipt).to_value());
     check("appointments", schemars::schema_for!(AppointmentList).to_value());
     check("van-report", schemars::schema_for!(report::VanReport).to_value());
+    check("key-rotation", schemars::schema_for!(KeyRotation).to_value());
+    check(
+        "signed-key-rotation",
+        schemars::schema_for!(SignedKeyRotation).to_value(),
+    );
 }

@@ -77,18 +77,18 @@ impl Server {
 
 pub async fn start(dir: &std::path::Path) -> Server {
     let db = SqliteDb::open(&dir.join("rabat.db")).unwrap();
+    start_on(Arc::new(db)).await
+}
+
+/// A center on loopback over the given storage (migrated here).
+pub async fn start_on(db: Arc<dyn CenterDb>) -> Server {
     db.migrate().await.unwrap();
     // Every region prints in Rabat here, so every sample application is this center's to review.
     let routing = Routing {
         rabat_regions: (1..=12).map(|n| format!("{n:02}")).collect(),
         consulates: "rabat".into(),
     };
-    let center = Arc::new(Center::new(
-        CenterKeys::generate("rabat").unwrap(),
-        Arc::new(db),
-        routing,
-        vec![],
-    ));
+    let center = Arc::new(Center::new(CenterKeys::generate("rabat").unwrap(), db, routing, vec![]));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let app = qafila_server::http::router(center.clone());
