@@ -134,11 +134,23 @@ fn an_operator_enrolls_a_citizen_in_the_real_app() {
     );
     wait_port(port, "tauri-driver");
     let app = PathBuf::from(env!("CARGO_BIN_EXE_qafila-desktop"));
-    let s = Session::start(
-        &format!("http://127.0.0.1:{port}"),
-        json!({"browserName": "wry", "tauri:options": {"application": app}}),
-    )
-    .expect("a WebDriver session on the app");
+    // tauri-driver listens before WebKitWebDriver behind it is ready: on a loaded machine the first request can be
+    // dropped ("error sending request" in CI once), so the session is asked for a few times.
+    let mut attempt = 0;
+    let s = loop {
+        attempt += 1;
+        match Session::start(
+            &format!("http://127.0.0.1:{port}"),
+            json!({"browserName": "wry", "tauri:options": {"application": app}}),
+        ) {
+            Ok(s) => break s,
+            Err(e) if attempt < 5 => {
+                eprintln!("WebDriver session, attempt {attempt}: {e}; retrying");
+                std::thread::sleep(std::time::Duration::from_secs(2));
+            }
+            Err(e) => panic!("a WebDriver session on the app after {attempt} attempts: {e}"),
+        }
+    };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drive(&s, &shots)));
     if outcome.is_err()
         && let Ok(png) = s.screenshot()
