@@ -1,12 +1,12 @@
 //! One storage story, told once and run against both backends: whatever the center does with
 //! SQLite it must be able to do, with the same results, with PostgreSQL.
 
+mod common;
+
 use qafila_server::db::*;
 #[cfg(feature = "postgres")]
 use qafila_server::postgres::PgDb;
 use qafila_server::sqlite::SqliteDb;
-#[cfg(feature = "postgres")]
-use sqlx::Connection;
 
 const T0: &str = "2025-06-01T08:00:00Z";
 const T1: &str = "2025-06-01T09:00:00Z";
@@ -501,53 +501,16 @@ async fn sqlite_story() {
     story(&db).await;
 }
 
-#[cfg(feature = "postgres")]
-/// `url` with its database replaced by `name` (query parameters kept).
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
-    let host = base.find("://").map_or(0, |i| i + 3);
-    let path = base[host..].find('/').map_or(base.len(), |i| host + i);
-    let mut out = format!("{}/{name}", &base[..path]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
 // Without the feature there is no PostgreSQL backend to test.
 #[cfg(feature = "postgres")]
 #[tokio::test]
 async fn postgres_story() {
-    let Ok(url) = std::env::var("QAFILA_TEST_POSTGRES_URL") else {
-        panic!(
-            "QAFILA_TEST_POSTGRES_URL is not set: run the tests through scripts/test, which starts a PostgreSQL \
-             cluster (or run `scripts/postgres start DIR` and export the URL it prints)"
-        );
-    };
-    // A database of its own, so every run starts empty and runs side by side do not meet.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_nanos();
-    let name = format!("qafila_story_{}_{nanos}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(&url)
-        .await
-        .expect("connect to QAFILA_TEST_POSTGRES_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .expect("create database");
-
-    let db = PgDb::connect(&with_database(&url, &name)).await.expect("connect");
+    let pg = common::ScratchPostgres::create("story").await;
+    let db = PgDb::connect(&pg.url).await.expect("connect");
     db.migrate().await.expect("migrate");
     story(&db).await;
     drop(db);
-    // Kept when the story fails, for a look; FORCE ends the pool's connections, which close lazily.
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .expect("drop database");
+    pg.drop_database().await;
 }
 
 fn appointments(van_id: &str, drive_id: &str, version: i64, drive_end: &str) -> AppointmentRecord {

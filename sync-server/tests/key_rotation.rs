@@ -18,8 +18,6 @@ use qafila_store::{InitOptions, Store, Van, sample};
 use qafila_sync::{SyncError, SyncOptions, sync_once};
 use qafila_wire::{KeyRotation, SignedKeyRotation, request};
 use reqwest::StatusCode;
-#[cfg(feature = "postgres")]
-use sqlx::Connection;
 
 const VAN: &str = "VAN-07";
 
@@ -391,48 +389,12 @@ async fn a_rotated_van_delivers_everything_once_and_the_old_key_sends_nothing_ne
     story(Arc::new(db)).await;
 }
 
-#[cfg(feature = "postgres")]
-/// `url` with its database replaced by `name` (query parameters kept).
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
-    let host = base.find("://").map_or(0, |i| i + 3);
-    let path = base[host..].find('/').map_or(base.len(), |i| host + i);
-    let mut out = format!("{}/{name}", &base[..path]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
 // Without the feature there is no PostgreSQL backend to test.
 #[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_van_delivers_everything_once_and_the_old_key_sends_nothing_new_postgres() {
-    let Ok(url) = std::env::var("QAFILA_TEST_POSTGRES_URL") else {
-        panic!(
-            "QAFILA_TEST_POSTGRES_URL is not set: run the tests through scripts/test, which starts a PostgreSQL \
-             cluster (or run `scripts/postgres start DIR` and export the URL it prints)"
-        );
-    };
-    // A database of its own, so every run starts empty and runs side by side do not meet.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_nanos();
-    let name = format!("qafila_keys_{}_{nanos}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(&url)
-        .await
-        .expect("connect to QAFILA_TEST_POSTGRES_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .expect("create database");
-    let db = PgDb::connect(&with_database(&url, &name)).await.expect("connect");
+    let pg = common::ScratchPostgres::create("keys").await;
+    let db = PgDb::connect(&pg.url).await.expect("connect");
     story(Arc::new(db)).await;
-    // Kept when the story fails, for a look; FORCE ends the pool's connections, which close lazily.
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .expect("drop database");
+    pg.drop_database().await;
 }

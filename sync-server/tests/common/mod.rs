@@ -159,3 +159,64 @@ pub fn with_real_images(seed: u64) -> (qafila_domain::Enrollment, Vec<Vec<u8>>) 
     }
     (r, blobs)
 }
+
+/// A PostgreSQL database of its own on the cluster at `QAFILA_TEST_POSTGRES_URL`, so every run starts empty and
+/// runs side by side do not meet. The tests fail, never skip, when the variable is missing.
+#[cfg(feature = "postgres")]
+pub struct ScratchPostgres {
+    admin: sqlx::PgConnection,
+    name: String,
+    /// The URL of the new database.
+    pub url: String,
+}
+
+#[cfg(feature = "postgres")]
+impl ScratchPostgres {
+    /// Creates the database, named `qafila_<prefix>_<pid>_<nanos>`.
+    pub async fn create(prefix: &str) -> ScratchPostgres {
+        use sqlx::Connection;
+        let Ok(cluster) = std::env::var("QAFILA_TEST_POSTGRES_URL") else {
+            panic!(
+                "QAFILA_TEST_POSTGRES_URL is not set: run the tests through scripts/test, which starts a PostgreSQL \
+                 cluster (or run `scripts/postgres start DIR` and export the URL it prints)"
+            );
+        };
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_nanos();
+        let name = format!("qafila_{prefix}_{}_{nanos}", std::process::id());
+        let mut admin = sqlx::PgConnection::connect(&cluster)
+            .await
+            .expect("connect to QAFILA_TEST_POSTGRES_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create database");
+        let url = with_database(&cluster, &name);
+        ScratchPostgres { admin, name, url }
+    }
+
+    /// Drops the database (not called when a test fails, so it is kept for a look); FORCE ends the pool's
+    /// connections, which close lazily.
+    pub async fn drop_database(mut self) {
+        sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
+            .execute(&mut self.admin)
+            .await
+            .expect("drop database");
+    }
+}
+
+/// `url` with its database replaced by `name`, keeping the query string.
+#[cfg(feature = "postgres")]
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let host = base.find("://").map_or(0, |i| i + 3);
+    let path = base[host..].find('/').map_or(base.len(), |i| host + i);
+    let mut out = format!("{}/{name}", &base[..path]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
