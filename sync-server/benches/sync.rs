@@ -7,7 +7,9 @@
 //!    (PostgreSQL too when `QAFILA_BENCH_POSTGRES_URL` is set);
 //! 3. through a shaping proxy (512 kbit/s, 300 ms latency, a cut every 20 s on average): a van's
 //!    goodput vs a plain bulk copy of the same bytes through the same proxy without cuts (target
-//!    ≥ 80 %), and bytes on the wire per enrollment vs the encrypted payload (target ≤ 1.05).
+//!    ≥ 80 %), and bytes on the wire per enrollment vs the encrypted payload (target ≤ 1.05);
+//! 4. the price of HTTPS: a smaller fleet (`QAFILA_BENCH_TLS_FLEET`, default 8x100) pushed over plain
+//!    HTTP and then over HTTPS (rustls, a certificate made by `qafila_server::tls::generate`), as a ratio.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -124,8 +126,14 @@ fn ingest_vs_floor() {
     );
 }
 
-async fn push_van(url: String, mut van: SimVan, enrollments: u64, per_batch: u64, first_seed: u64) -> usize {
-    let http = reqwest::Client::new();
+async fn push_van(
+    http: reqwest::Client,
+    url: String,
+    mut van: SimVan,
+    enrollments: u64,
+    per_batch: u64,
+    first_seed: u64,
+) -> usize {
     let mut done = 0;
     let mut next = 0;
     while next < enrollments {
@@ -170,7 +178,26 @@ async fn push_van(url: String, mut van: SimVan, enrollments: u64, per_batch: u64
     done
 }
 
-fn fleet(label: &str, sqlite: Option<&std::path::Path>, vans: u64, per_van: u64) {
+/// How a fleet reaches the center.
+enum Transport {
+    Http,
+    /// HTTPS with this certificate and key (PEM).
+    Https(Vec<u8>, Vec<u8>),
+}
+
+/// Pushes `vans` × `per_van` enrollments at once into one center; returns the seconds it took.
+fn fleet(label: &str, sqlite: Option<&std::path::Path>, vans: u64, per_van: u64) -> f64 {
+    fleet_over(label, sqlite, vans, per_van, &Transport::Http, true)
+}
+
+fn fleet_over(
+    label: &str,
+    sqlite: Option<&std::path::Path>,
+    vans: u64,
+    per_van: u64,
+    transport: &Transport,
+    against_target: bool,
+) -> f64 {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -188,9 +215,21 @@ fn fleet(label: &str, sqlite: Option<&std::path::Path>, vans: u64, per_van: u64)
         let (keys, recipients) = center_keys();
         let center = Arc::new(Center::new(keys, db, Routing::default(), vec![]));
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}", l.local_addr().expect("addr"));
+        let port = l.local_addr().expect("addr").port();
         let app = qafila_server::http::router(center.clone());
-        tokio::spawn(async move { axum::serve(l, app).await });
+        let limits = qafila_server::limits::Limits::default();
+        let (url, http, tls) = match transport {
+            Transport::Http => (format!("http://127.0.0.1:{port}"), reqwest::Client::new(), None),
+            Transport::Https(cert, key) => {
+                let server = qafila_wire::tls::server_config(cert, key, "bench certificate").expect("TLS settings");
+                let client = reqwest::Client::builder()
+                    .tls_backend_preconfigured(qafila_wire::tls::client_config(cert, "bench").expect("client"))
+                    .build()
+                    .expect("client");
+                (format!("https://127.0.0.1:{port}"), client, Some(Arc::new(server)))
+            }
+        };
+        tokio::spawn(async move { qafila_server::http::serve(l, app, &limits, tls).await });
         let update = age::x25519::Identity::generate().to_public().to_string();
         let mut tasks = Vec::new();
         let t = Instant::now();
@@ -200,7 +239,14 @@ fn fleet(label: &str, sqlite: Option<&std::path::Path>, vans: u64, per_van: u64)
                 .register_van(&van.id, &van.verifying_key_hex(), &update)
                 .await
                 .expect("register");
-            tasks.push(tokio::spawn(push_van(url.clone(), van, per_van, 100, v * 1_000_000)));
+            tasks.push(tokio::spawn(push_van(
+                http.clone(),
+                url.clone(),
+                van,
+                per_van,
+                100,
+                v * 1_000_000,
+            )));
         }
         let mut total = 0;
         for task in tasks {
@@ -209,6 +255,16 @@ fn fleet(label: &str, sqlite: Option<&std::path::Path>, vans: u64, per_van: u64)
         let elapsed = t.elapsed();
         let counts = center.db().counts("rabat").await.expect("counts");
         assert_eq!(counts.documents as usize, total);
+        if !against_target {
+            println!(
+                "   {:<30} {:>7} enrollments in {:>7.1} s = {:>6.1}/s",
+                label,
+                total,
+                elapsed.as_secs_f64(),
+                total as f64 / elapsed.as_secs_f64()
+            );
+            return elapsed.as_secs_f64();
+        }
         println!(
             "   {:<30} {:>7} enrollments in {:>7.1} s = {:>6.1}/s   {:.2}x the 10-minute target: {}",
             label,
@@ -222,7 +278,42 @@ fn fleet(label: &str, sqlite: Option<&std::path::Path>, vans: u64, per_van: u64)
                 "NOT MET"
             }
         );
-    });
+        elapsed.as_secs_f64()
+    })
+}
+
+/// Bench 4: the same fleet over HTTP and over HTTPS.
+fn tls_cost() {
+    let spec = std::env::var("QAFILA_BENCH_TLS_FLEET").unwrap_or_else(|_| "8x100".into());
+    let (vans, per_van) = spec
+        .split_once('x')
+        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+        .unwrap_or((8, 100));
+    println!("\n4. the price of HTTPS: {vans} vans x {per_van} enrollments at once, SQLite, HTTP then HTTPS");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let files = qafila_server::tls::generate(tmp.path(), &["127.0.0.1".into()]).expect("certificate");
+    let cert = std::fs::read(tmp.path().join(&files.cert)).expect("cert");
+    let key = std::fs::read(tmp.path().join(&files.key)).expect("key");
+    let http = fleet_over(
+        "HTTP (baseline)",
+        Some(&tmp.path().join("http.db")),
+        vans,
+        per_van,
+        &Transport::Http,
+        false,
+    );
+    let https = fleet_over(
+        "HTTPS (rustls, TLS 1.3)",
+        Some(&tmp.path().join("https.db")),
+        vans,
+        per_van,
+        &Transport::Https(cert, key),
+        false,
+    );
+    println!(
+        "   HTTPS takes {:.2}x the time of HTTP for the same enrollments",
+        https / http
+    );
 }
 
 fn shaped() {
@@ -383,5 +474,8 @@ fn main() {
     }
     if only.is_empty() || only.contains('3') {
         shaped();
+    }
+    if only.is_empty() || only.contains('4') {
+        tls_cost();
     }
 }

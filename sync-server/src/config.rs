@@ -35,6 +35,9 @@ pub struct Config {
     /// Bearer token a Prometheus scraper sends to `GET /metrics`; absent: `/metrics` answers 404.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics_token: Option<String>,
+    /// Serve HTTPS with these files; absent: plain HTTP (behind a TLS proxy, or on loopback).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<crate::tls::TlsFiles>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -94,6 +97,10 @@ pub struct Peer {
     pub verifying_key: String,
     /// Its age recipient.
     pub recipient: String,
+    /// PEM certificate(s) of the authority behind its HTTPS certificate (relative to `data_dir`);
+    /// absent: the system's trust store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<PathBuf>,
 }
 
 impl Config {

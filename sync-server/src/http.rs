@@ -22,7 +22,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, head, post};
 use qafila_wire::{blob, request};
@@ -135,10 +135,17 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     limits: &crate::limits::Limits,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
 ) -> std::io::Result<()> {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1) as usize));
     let header_timeout = limits.header_timeout();
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    let app = if acceptor.is_some() {
+        app.layer(axum::middleware::map_response(over_tls))
+    } else {
+        app
+    };
     loop {
         let permit = slots.clone().acquire_owned().await.map_err(std::io::Error::other)?;
         let (stream, _) = match listener.accept().await {
@@ -151,18 +158,54 @@ pub async fn serve(
             }
         };
         let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let acceptor = acceptor.clone();
         tokio::spawn(async move {
             let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
             builder
                 .http1()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout);
-            let _ = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .await;
+            match acceptor {
+                None => {
+                    let _ = builder
+                        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                        .await;
+                }
+                // The handshake gets the same time as the headers would: a client that opens
+                // connections and never finishes them holds a slot no longer than a slow header.
+                Some(acceptor) => match tokio::time::timeout(header_timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => {
+                        let _ = builder.serve_connection_with_upgrades(TokioIo::new(tls), service).await;
+                    }
+                    Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
+                    Err(_) => tracing::debug!("TLS handshake timed out"),
+                },
+            }
             drop(permit);
         });
     }
+}
+
+/// Over HTTPS, cookies are marked `Secure` and browsers told to stay on HTTPS.
+async fn over_tls(mut resp: Response) -> Response {
+    let headers = resp.headers_mut();
+    let cookies: Vec<HeaderValue> = headers.get_all(header::SET_COOKIE).iter().cloned().collect();
+    if !cookies.is_empty() {
+        headers.remove(header::SET_COOKIE);
+        for c in cookies {
+            let secured = c
+                .to_str()
+                .ok()
+                .and_then(|v| HeaderValue::from_str(&format!("{v}; Secure")).ok())
+                .unwrap_or(c);
+            headers.append(header::SET_COOKIE, secured);
+        }
+    }
+    headers.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    resp
 }
 
 struct ApiError(CenterError);

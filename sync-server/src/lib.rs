@@ -21,4 +21,5 @@ pub mod queue;
 pub mod simulate;
 pub mod sqlite;
 pub mod staff;
+pub mod tls;
 pub mod usb;

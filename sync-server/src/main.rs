@@ -42,8 +42,16 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8700")]
         listen: SocketAddr,
     },
-    /// Serve vans and the peer center (replicating from peers in the background).
+    /// Serve vans and the peer center (replicating from peers in the background); HTTPS when the
+    /// configuration has a `[tls]` section.
     Serve,
+    /// Make a self-signed TLS certificate for this center (under `data_dir/tls/`) and turn HTTPS on in
+    /// the configuration. Give the printed certificate file to the vans and the peer center.
+    TlsCert {
+        /// Host names or IP addresses vans use to reach this center (repeat the option).
+        #[arg(long = "name", required = true)]
+        names: Vec<String>,
+    },
     /// Register a van's public keys.
     RegisterVan {
         #[arg(long)]
@@ -208,22 +216,24 @@ async fn run(cli: Cli) -> Result<()> {
                 replicate_every_s: 10,
                 limits: Default::default(),
                 metrics_token: None,
+                tls: None,
             };
             if !cli.config.exists() {
                 if let Some(dir) = cli.config.parent() {
                     std::fs::create_dir_all(dir)?;
                 }
-                std::fs::write(&cli.config, toml::to_string_pretty(&cfg)?)?;
+                write_config(&cli.config, &cfg)?;
             }
             println!("{}", serde_json::to_string_pretty(&keys.public_info())?);
         }
         Command::Serve => {
             let (cfg, center) = open(&cli.config).await?;
+            let tls = qafila_server::tls::server_config(&cfg)?;
             if !cfg.peers.is_empty() {
                 let c = center.clone();
                 let every = std::time::Duration::from_secs(cfg.replicate_every_s.max(1));
+                let client = qafila_server::tls::replication_client(&cfg)?;
                 tokio::spawn(async move {
-                    let client = reqwest::Client::new();
                     loop {
                         match c.replicate_once(&client).await {
                             Ok((d, b, l)) if d + b + l > 0 => {
@@ -251,13 +261,26 @@ async fn run(cli: Cli) -> Result<()> {
                     }
                 });
             }
-            tracing::info!(center = %center.id, addr = %cfg.listen, "serving");
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            tracing::info!(center = %center.id, addr = %cfg.listen, scheme, "serving");
             let options = qafila_server::http::Options {
                 metrics_token: cfg.metrics_token.clone(),
                 limits: cfg.limits.clone(),
             };
             let app = qafila_server::http::router_with(center, options);
-            qafila_server::http::serve(listener, app, &cfg.limits).await?;
+            qafila_server::http::serve(listener, app, &cfg.limits, tls).await?;
+        }
+        Command::TlsCert { names } => {
+            let mut cfg = Config::load(&cli.config)?;
+            let files = qafila_server::tls::generate(&cfg.data_dir, &names)?;
+            let cert = cfg.data_dir.join(&files.cert);
+            cfg.tls = Some(files);
+            qafila_server::tls::server_config(&cfg)?;
+            write_config(&cli.config, &cfg)?;
+            println!(
+                "HTTPS on at the next start. Give the vans and the peer center {}",
+                cert.display()
+            );
         }
         Command::RegisterVan { id, key, recipient } => {
             let (_, center) = open(&cli.config).await?;
@@ -282,8 +305,10 @@ async fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Replicate => {
-            let (_, center) = open(&cli.config).await?;
-            let (d, b, l) = center.replicate_once(&reqwest::Client::new()).await?;
+            let (cfg, center) = open(&cli.config).await?;
+            let (d, b, l) = center
+                .replicate_once(&qafila_server::tls::replication_client(&cfg)?)
+                .await?;
             println!("replicated {d} documents, {b} batches, {l} blobs");
         }
         Command::Import { dir } => {
@@ -485,5 +510,13 @@ fn report_export(s: &qafila_server::export::ExportSummary) -> Result<()> {
             s.refused.len()
         );
     }
+    Ok(())
+}
+
+/// Writes the configuration file whole or not at all.
+fn write_config(path: &Path, cfg: &Config) -> Result<()> {
+    let tmp = path.with_extension("toml.new");
+    std::fs::write(&tmp, toml::to_string_pretty(cfg)?).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
     Ok(())
 }

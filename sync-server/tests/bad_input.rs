@@ -551,6 +551,7 @@ async fn signed_gets_without_a_valid_signature_are_refused() {
         url: "http://127.0.0.1:9".into(),
         verifying_key: hex::encode(peer_key.verifying_key().as_bytes()),
         recipient: peer_identity.to_public().to_string(),
+        ca: None,
     };
     let s = setup_with_peers(tmp.path(), vec![peer]).await;
     let stranger = SigningKey::from_bytes(&[6; 32]);
@@ -756,6 +757,7 @@ async fn replication_from_a_peer_with_a_bad_signature_is_refused() {
         url: peer_url,
         verifying_key: hex::encode(peer_key.verifying_key().as_bytes()),
         recipient: age::x25519::Identity::generate().to_public().to_string(),
+        ca: None,
     };
     let s = setup_with_peers(tmp.path(), vec![peer]).await;
 

@@ -35,7 +35,7 @@ async fn serve(dir: &std::path::Path, limits: Limits) -> String {
             ..Default::default()
         },
     );
-    tokio::spawn(async move { qafila_server::http::serve(listener, app, &limits).await });
+    tokio::spawn(async move { qafila_server::http::serve(listener, app, &limits, None).await });
     addr
 }
 

@@ -42,6 +42,7 @@ async fn start_centers(dir: &std::path::Path) -> (Running, Running) {
             url: format!("http://{}", addrs[other]),
             verifying_key: infos[other].verifying_key.clone(),
             recipient: infos[other].recipient.clone(),
+            ca: None,
         };
         let db = SqliteDb::open(&dir.join(format!("{}.db", k.center))).unwrap();
         db.migrate().await.unwrap();

@@ -539,6 +539,7 @@ fn setup_centers(fleet: &mut Fleet) -> Result<Vec<(String, String, String)>> {
             url: format!("http://127.0.0.1:{}", fleet.links[i].0),
             verifying_key: other.1.clone(),
             recipient: other.2.clone(),
+            ca: None,
         }];
         cfg.replicate_every_s = 3;
         std::fs::write(&fleet.centers[i].config, toml::to_string(&cfg)?)?;

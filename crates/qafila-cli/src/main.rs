@@ -152,6 +152,10 @@ enum Command {
         /// The center's URL.
         #[arg(long, env = "QAFILA_CENTER_URL")]
         center: String,
+        /// PEM certificate(s) of the authority behind the center's HTTPS certificate; default:
+        /// `centers-ca.pem` beside the store, else the system's trust store.
+        #[arg(long, env = "QAFILA_CENTER_CA")]
+        center_ca: Option<PathBuf>,
         /// Upload cap in kbit/s.
         #[arg(long)]
         bandwidth_kbit: Option<u64>,
@@ -583,13 +587,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Sync {
             login,
             center,
+            center_ca,
             bandwidth_kbit,
             retention_days,
         } => {
+            let tls_authorities = match &center_ca {
+                Some(path) => Some(qafila_sync::read_authorities(path)?),
+                None => qafila_sync::van_authorities(&cli.store)?,
+            };
             let mut van = unlock(&cli.store, &login)?;
             let opts = qafila_sync::SyncOptions {
                 bandwidth_bytes_per_sec: bandwidth_kbit.map(|k| k * 1000 / 8),
                 retention: chrono::Duration::days(retention_days),
+                tls_authorities,
                 ..Default::default()
             };
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

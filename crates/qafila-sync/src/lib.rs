@@ -41,6 +41,9 @@ pub struct SyncOptions {
     pub freeze: &'static str,
     /// The app version for its status report.
     pub app_version: String,
+    /// PEM certificates of the authorities that sign the centers' TLS certificates; `None` trusts the
+    /// system's store. Only `https://` centers use it.
+    pub tls_authorities: Option<Vec<u8>>,
 }
 
 impl Default for SyncOptions {
@@ -56,6 +59,7 @@ impl Default for SyncOptions {
             retention: chrono::Duration::zero(),
             freeze: "ok",
             app_version: env!("CARGO_PKG_VERSION").into(),
+            tls_authorities: None,
         }
     }
 }
@@ -125,6 +129,9 @@ pub enum SyncError {
         /// Its message.
         message: String,
     },
+    /// The TLS settings cannot be used (a center authority file that holds no certificate, say).
+    #[error("TLS settings: {0}")]
+    Tls(#[from] qafila_wire::tls::TlsError),
     /// The network kept failing.
     #[error("no answer from the center after {attempts} tries: {last}. The van keeps everything; sync again later")]
     Unreachable {
@@ -179,13 +186,7 @@ pub async fn sync_once(
     opts: &SyncOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<SyncReport, SyncError> {
-    let http = reqwest::Client::builder()
-        .timeout(opts.request_timeout)
-        .build()
-        .map_err(|e| SyncError::Unreachable {
-            attempts: 0,
-            last: e.to_string(),
-        })?;
+    let http = http_client(opts)?;
     let van_id = van.van_id()?;
     let mut a = Agent {
         van,
@@ -210,6 +211,48 @@ pub async fn sync_once(
     a.van.purge_appointments(chrono::Utc::now().date_naive())?;
     a.send_report().await?;
     Ok(a.report)
+}
+
+/// The file beside a van's store that holds the centers' TLS authorities, when the van image has one.
+pub const CENTERS_CA_FILE: &str = "centers-ca.pem";
+
+/// Reads a PEM file of TLS authorities, checking that it holds certificates; errors name the file.
+pub fn read_authorities(path: &std::path::Path) -> Result<Vec<u8>, SyncError> {
+    let what = format!("center authority file {}", path.display());
+    let pem = std::fs::read(path).map_err(|e| {
+        SyncError::Tls(qafila_wire::tls::TlsError::Pem {
+            what: what.clone(),
+            reason: e.to_string(),
+        })
+    })?;
+    qafila_wire::tls::certificates(&pem, &what)?;
+    Ok(pem)
+}
+
+/// The centers' TLS authorities for the van whose store is `store_dir`: the file `QAFILA_CENTER_CA`
+/// names, else [`CENTERS_CA_FILE`] in the store's folder, else none (the system's trust store).
+pub fn van_authorities(store_dir: &std::path::Path) -> Result<Option<Vec<u8>>, SyncError> {
+    if let Some(path) = std::env::var_os("QAFILA_CENTER_CA").filter(|p| !p.is_empty()) {
+        return read_authorities(std::path::Path::new(&path)).map(Some);
+    }
+    let beside = store_dir.join(CENTERS_CA_FILE);
+    if beside.exists() {
+        return read_authorities(&beside).map(Some);
+    }
+    Ok(None)
+}
+
+/// The HTTP client of a sync: TLS through rustls, trusting `opts.tls_authorities` when given.
+pub fn http_client(opts: &SyncOptions) -> Result<reqwest::Client, SyncError> {
+    let builder = reqwest::Client::builder().timeout(opts.request_timeout);
+    let builder = match &opts.tls_authorities {
+        Some(pem) => builder.tls_backend_preconfigured(qafila_wire::tls::client_config(pem, "center authorities")?),
+        None => builder,
+    };
+    builder.build().map_err(|e| SyncError::Unreachable {
+        attempts: 0,
+        last: e.to_string(),
+    })
 }
 
 impl Agent<'_> {
@@ -501,8 +544,26 @@ async fn try_once(req: reqwest::RequestBuilder) -> Outcome {
     match req.send().await {
         Ok(r) if r.status().is_server_error() => Outcome::Retry(format!("server error {}", r.status())),
         Ok(r) => Outcome::Done(r),
-        Err(e) => Outcome::Retry(e.to_string()),
+        Err(e) => Outcome::Retry(network_error(&e)),
     }
+}
+
+/// A network failure with its causes (reqwest's own message hides them), and what to do about an
+/// untrusted certificate, which no retry will fix.
+fn network_error(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    if text.contains("certificate") {
+        text.push_str(&format!(
+            " (the van does not trust this center's TLS certificate: put the centers' certificate in {CENTERS_CA_FILE} beside the store or name it in QAFILA_CENTER_CA, and check the van's date)"
+        ));
+    }
+    text
 }
 
 fn backoff(base: Duration, attempt: u32) -> Duration {

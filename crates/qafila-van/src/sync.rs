@@ -75,8 +75,13 @@ impl Engine {
             Ok("warn") => "warn",
             _ => "ok",
         };
+        let tls_authorities = match qafila_sync::van_authorities(&self.shared.dir) {
+            Ok(a) => a,
+            Err(e) => return self.fail(EngineError::Sync(e.to_string())),
+        };
         let opts = SyncOptions {
             attempts: 4,
+            tls_authorities,
             freeze,
             app_version: env!("CARGO_PKG_VERSION").into(),
             ..SyncOptions::default()

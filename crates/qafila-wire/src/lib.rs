@@ -26,6 +26,7 @@ pub mod receipt;
 pub mod report;
 pub mod request;
 pub mod rotation;
+pub mod tls;
 pub mod usb;
 
 pub use appointments::{Appointment, AppointmentList, PartialName, Prefill};

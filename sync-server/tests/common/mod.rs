@@ -82,17 +82,36 @@ pub async fn start(dir: &std::path::Path) -> Server {
 
 /// A center on loopback over the given storage (migrated here).
 pub async fn start_on(db: Arc<dyn CenterDb>) -> Server {
+    start_with(
+        db,
+        CenterKeys::generate("rabat").unwrap(),
+        vec![],
+        |center| async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            let app = qafila_server::http::router(center);
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            url
+        },
+    )
+    .await
+}
+
+/// A center over the given storage (migrated here) and keys, served by `serve`, which returns its URL.
+pub async fn start_with<F: std::future::Future<Output = String>>(
+    db: Arc<dyn CenterDb>,
+    keys: CenterKeys,
+    peers: Vec<qafila_server::config::Peer>,
+    serve: impl FnOnce(Arc<Center>) -> F,
+) -> Server {
     db.migrate().await.unwrap();
     // Every region prints in Rabat here, so every sample application is this center's to review.
     let routing = Routing {
         rabat_regions: (1..=12).map(|n| format!("{n:02}")).collect(),
         consulates: "rabat".into(),
     };
-    let center = Arc::new(Center::new(CenterKeys::generate("rabat").unwrap(), db, routing, vec![]));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = qafila_server::http::router(center.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let center = Arc::new(Center::new(keys, db, routing, peers));
+    let url = serve(center.clone()).await;
     Server {
         center,
         url,
