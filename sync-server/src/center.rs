@@ -944,7 +944,7 @@ impl Center {
             .header(request::SIGNATURE, sig)
             .send()
             .await
-            .map_err(|e| fail(with_causes(&e)))?;
+            .map_err(|e| fail(qafila_wire::tls::with_causes(&e)))?;
         if !resp.status().is_success() {
             let status = resp.status();
             let text = resp.text().await.unwrap_or_default();
@@ -952,19 +952,6 @@ impl Center {
         }
         Ok(resp.bytes().await.map_err(|e| fail(e.to_string()))?.to_vec())
     }
-}
-
-/// An error with its causes: reqwest's own message leaves out why a connection failed (a certificate
-/// the peer's `ca` setting does not cover, say).
-fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 fn peer_key(peer: &Peer) -> Result<VerifyingKey, CenterError> {

@@ -559,13 +559,7 @@ async fn try_once(req: reqwest::RequestBuilder) -> Outcome {
 /// A network failure with its causes (reqwest's own message hides them), and what to do about an
 /// untrusted certificate, which no retry will fix.
 fn network_error(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
+    let mut text = qafila_wire::tls::with_causes(e);
     if text.contains("certificate") {
         text.push_str(&format!(
             " (the van does not trust this center's TLS certificate: put the centers' certificate in {CENTERS_CA_FILE} beside the store or name it in QAFILA_CENTER_CA, and check the van's date)"

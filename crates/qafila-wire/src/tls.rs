@@ -92,6 +92,19 @@ pub fn server_config(chain_pem: &[u8], key_pem: &[u8], what: &str) -> Result<rus
     Ok(config)
 }
 
+/// A connection failure with all its causes: HTTP clients print only the outermost ("error sending
+/// request"), while the reason (a certificate nobody vouches for, say) sits several sources deeper.
+pub fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 fn config_error(what: &str, e: rustls::Error) -> TlsError {
     TlsError::Config {
         what: what.into(),
