@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use ed25519_dalek::VerifyingKey;
 use qafila_doc::EnrollmentDoc;
-use qafila_domain::{ApplicationId, Status};
+use qafila_domain::{ApplicationId, Enrollment, Status};
 use qafila_wire::{
     DocumentChanges, DocumentReceipt, Envelope, PROTOCOL_VERSION, Receipt, ReplicatedBatch, ReplicationPayload,
     SignedKeyRotation, SignedReceipt, UpdatePayload, WireError, blob, request,
@@ -363,12 +363,22 @@ impl Center {
 
     fn store_doc(&self, doc: &mut EnrollmentDoc, van_id: &str) -> Result<DocumentRecord, CenterError> {
         let record = doc.record().map_err(|e| CenterError::Damaged(e.to_string()))?;
+        self.store_record(doc, &record, van_id)
+    }
+
+    /// [`Center::store_doc`] with the document's record already read (reading it is most of the cost).
+    fn store_record(
+        &self,
+        doc: &mut EnrollmentDoc,
+        record: &Enrollment,
+        van_id: &str,
+    ) -> Result<DocumentRecord, CenterError> {
         let bytes = doc.save();
         let ct = qafila_wire::envelope::encrypt_to(&[self.keys.recipient()], &bytes)?;
         Ok(DocumentRecord {
             id: record.application.id.to_string(),
             van_id: van_id.into(),
-            routed_to: self.routing.route(&record),
+            routed_to: self.routing.route(record),
             status: record.application.status.name().into(),
             doc: ct,
             heads: doc.heads_hex().join(","),
@@ -408,7 +418,7 @@ impl Center {
             });
         }
 
-        let mut missing = BTreeSet::new();
+        let mut wanted = Vec::new();
         for d in &payload.documents {
             for b in &d.blobs {
                 if !blob::is_sha256_hex(&b.sha256) {
@@ -417,11 +427,11 @@ impl Center {
                         reason: "not a SHA-256 name".into(),
                     });
                 }
-                if !self.db.blob_state(&b.sha256).await?.is_some_and(|s| s.complete) {
-                    missing.insert(b.sha256.clone());
-                }
+                wanted.push(b.sha256.clone());
             }
         }
+        let held_blobs = self.db.complete_blobs(&wanted).await?;
+        let missing: BTreeSet<String> = wanted.into_iter().filter(|sha| !held_blobs.contains(sha)).collect();
         if !missing.is_empty() {
             return Ok(Ingested::NeedBlobs(missing.into_iter().collect()));
         }
@@ -468,7 +478,7 @@ impl Center {
             if let Some(p) = qafila_domain::validate(&record, today).first() {
                 return Err(invalid(p.to_string()));
             }
-            let rec = self.store_doc(&mut doc, &van.id)?;
+            let rec = self.store_record(&mut doc, &record, &van.id)?;
             receipts.push(DocumentReceipt {
                 id: d.id,
                 heads: doc.heads_hex(),
@@ -515,8 +525,21 @@ impl Center {
         body: &[u8],
         signature: &str,
     ) -> Result<VanRecord, CenterError> {
+        self.authenticate_van_hashed(sender, method, path_and_query, &request::body_sha256(body), signature)
+            .await
+    }
+
+    /// [`Center::authenticate_van`] for a body whose SHA-256 is already known (an upload's [`blob::Chunk`]).
+    pub async fn authenticate_van_hashed(
+        &self,
+        sender: &str,
+        method: &str,
+        path_and_query: &str,
+        body_sha256: &[u8; 32],
+        signature: &str,
+    ) -> Result<VanRecord, CenterError> {
         let (van, key) = self.active_van(sender).await?;
-        request::verify(&key, method, path_and_query, body, signature)?;
+        request::verify_hashed(&key, method, path_and_query, body_sha256, signature)?;
         Ok(van)
     }
 
@@ -556,7 +579,7 @@ impl Center {
         offset: i64,
         length: i64,
         checksum: &str,
-        chunk: &[u8],
+        chunk: blob::Chunk<'_>,
     ) -> Result<BlobState, CenterError> {
         let bad = |reason: &str| CenterError::Blob {
             sha: sha.into(),
@@ -568,25 +591,23 @@ impl Center {
         if length <= 0 || length as u64 > blob::MAX_BLOB_BYTES {
             return Err(bad("declared length is zero or over the limit"));
         }
-        if blob::chunk_checksum(chunk) != checksum {
+        if chunk.checksum() != checksum {
             return Err(bad("chunk checksum mismatch (damaged in transit): resend it"));
         }
-        // A blob sent in one piece (most are) is checked in memory and stored complete in one go.
-        if offset == 0 && chunk.len() as i64 == length {
-            if let Some(s) = self.db.blob_state(sha).await?
-                && s.complete
-            {
-                return Ok(s);
-            }
-            blob::verify(&self.keys.identities, chunk, sha).map_err(|e| bad(&format!("{e}; nothing was stored")))?;
-            self.db.blob_put_complete(sha, chunk).await?;
+        // A blob sent in one piece (most are) is checked in memory and stored complete in one go; if
+        // the center already holds it, the store keeps the held one. Not asking first saves a database
+        // round trip per upload, and a blob sent twice (a reply lost to a cut) is rare.
+        if offset == 0 && chunk.bytes().len() as i64 == length {
+            blob::verify(&self.keys.identities, chunk.bytes(), sha)
+                .map_err(|e| bad(&format!("{e}; nothing was stored")))?;
+            self.db.blob_put_complete(sha, chunk.bytes()).await?;
             return Ok(BlobState {
                 received: length,
                 length: Some(length),
                 complete: true,
             });
         }
-        let state = self.db.blob_append(sha, offset, length, chunk).await?;
+        let state = self.db.blob_append(sha, offset, length, chunk.bytes()).await?;
         if state.complete || state.received < length {
             return Ok(state);
         }

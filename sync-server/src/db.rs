@@ -5,6 +5,8 @@
 //! Documents are stored encrypted with the center's own age key; blobs in their transfer form
 //! (encrypted to the centers by the van). Nothing personal is in clear in either backend.
 
+use std::collections::BTreeSet;
+
 use async_trait::async_trait;
 
 /// A registered van.
@@ -281,6 +283,8 @@ pub trait CenterDb: Send + Sync {
     async fn put_documents(&self, docs: &[DocumentRecord], origin: &str) -> DbResult<()>;
     /// A blob's upload state.
     async fn blob_state(&self, sha256: &str) -> DbResult<Option<BlobState>>;
+    /// Which of these blobs are held complete (one query for a whole batch's blobs).
+    async fn complete_blobs(&self, sha256s: &[String]) -> DbResult<BTreeSet<String>>;
     /// Appends a chunk at `offset` (must equal the bytes held); returns the new state.
     async fn blob_append(&self, sha256: &str, offset: i64, length: i64, chunk: &[u8]) -> DbResult<BlobState>;
     /// Stores a whole blob, already verified, as complete (one transaction; a held one is left as is).

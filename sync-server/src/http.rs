@@ -321,11 +321,12 @@ async fn patch_blob(
 ) -> Result<Response, ApiError> {
     let (body, _room) = budgeted_body(&c, &h, body, MAX_CHUNK_BYTES, 2).await?;
     c.metrics().received(body.len());
-    c.authenticate_van(
+    let chunk = blob::Chunk::new(&body);
+    c.authenticate_van_hashed(
         header(&h, request::SENDER)?,
         "PATCH",
         uri.path(),
-        &body,
+        chunk.sha256(),
         header(&h, request::SIGNATURE)?,
     )
     .await?;
@@ -335,7 +336,7 @@ async fn patch_blob(
             number(&h, blob::UPLOAD_OFFSET)?,
             number(&h, blob::UPLOAD_LENGTH)?,
             header(&h, blob::UPLOAD_CHECKSUM)?,
-            &body,
+            chunk,
         )
         .await?;
     Ok((StatusCode::NO_CONTENT, [(blob::UPLOAD_OFFSET, s.received.to_string())]).into_response())

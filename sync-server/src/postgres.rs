@@ -1,7 +1,7 @@
 //! The PostgreSQL backend (production): a connection pool, the same tables and meaning as the SQLite
 //! backend, each trait call one statement or one transaction.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
@@ -405,6 +405,15 @@ impl CenterDb for PgDb {
         })
         .transpose()
         .map_err(err)
+    }
+
+    async fn complete_blobs(&self, sha256s: &[String]) -> DbResult<BTreeSet<String>> {
+        let rows: Vec<String> = sqlx::query_scalar("SELECT sha256 FROM blobs WHERE complete AND sha256 = ANY($1)")
+            .bind(sha256s)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(err)?;
+        Ok(rows.into_iter().collect())
     }
 
     async fn blob_append(&self, sha256: &str, offset: i64, length: i64, chunk: &[u8]) -> DbResult<BlobState> {

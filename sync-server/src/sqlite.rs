@@ -1,6 +1,7 @@
 //! The embedded SQLite backend (the default): one file, WAL, `synchronous=FULL`, calls run on the
 //! blocking pool so the async server never waits on the disk.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -12,7 +13,13 @@ use crate::db::*;
 /// The SQLite backend.
 #[derive(Clone)]
 pub struct SqliteDb {
-    conn: Arc<Mutex<Connection>>,
+    conn: Arc<Mutex<Session>>,
+}
+
+/// The connection and the `synchronous` mode last set on it, so the pragma runs only when it changes.
+struct Session {
+    conn: Connection,
+    durable: Option<bool>,
 }
 
 fn err(e: impl std::fmt::Display) -> DbError {
@@ -83,7 +90,7 @@ impl SqliteDb {
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;")
             .map_err(err)?;
         Ok(SqliteDb {
-            conn: Arc::new(Mutex::new(conn)),
+            conn: Arc::new(Mutex::new(Session { conn, durable: None })),
         })
     }
 
@@ -115,11 +122,16 @@ impl SqliteDb {
             let mut guard = conn
                 .lock()
                 .map_err(|_| DbError::Backend("a database call panicked earlier".into()))?;
-            let mode = if durable { "FULL" } else { "NORMAL" };
-            guard
-                .execute_batch(&format!("PRAGMA synchronous = {mode}"))
-                .map_err(err)?;
-            f(&mut guard)
+            if guard.durable != Some(durable) {
+                guard.durable = None;
+                let mode = if durable { "FULL" } else { "NORMAL" };
+                guard
+                    .conn
+                    .execute_batch(&format!("PRAGMA synchronous = {mode}"))
+                    .map_err(err)?;
+                guard.durable = Some(durable);
+            }
+            f(&mut guard.conn)
         })
         .await
         .map_err(err)?
@@ -414,19 +426,34 @@ impl CenterDb for SqliteDb {
     async fn blob_state(&self, sha256: &str) -> DbResult<Option<BlobState>> {
         let sha = sha256.to_owned();
         self.run(move |c| {
-            c.query_row(
-                "SELECT received, length, complete FROM blobs WHERE sha256 = ?1",
-                [sha],
-                |r| {
+            c.prepare_cached("SELECT received, length, complete FROM blobs WHERE sha256 = ?1")
+                .map_err(err)?
+                .query_row([sha], |r| {
                     Ok(BlobState {
                         received: r.get(0)?,
                         length: r.get(1)?,
                         complete: r.get(2)?,
                     })
-                },
-            )
-            .optional()
-            .map_err(err)
+                })
+                .optional()
+                .map_err(err)
+        })
+        .await
+    }
+
+    async fn complete_blobs(&self, sha256s: &[String]) -> DbResult<BTreeSet<String>> {
+        let shas = sha256s.to_vec();
+        self.run(move |c| {
+            let mut stmt = c
+                .prepare_cached("SELECT 1 FROM blobs WHERE sha256 = ?1 AND complete")
+                .map_err(err)?;
+            let mut out = BTreeSet::new();
+            for sha in shas {
+                if stmt.exists([&sha]).map_err(err)? {
+                    out.insert(sha);
+                }
+            }
+            Ok(out)
         })
         .await
     }
@@ -485,14 +512,14 @@ impl CenterDb for SqliteDb {
         let (sha, data) = (sha256.to_owned(), data.to_vec());
         self.run(move |c| {
             let n = data.len() as i64;
-            c.execute(
+            c.prepare_cached(
                 "INSERT INTO blobs (sha256, length, received, complete, completed_order, data)
                  VALUES (?1, ?2, ?2, 1, (SELECT COALESCE(MAX(completed_order), 0) + 1 FROM blobs), ?3)
                  ON CONFLICT (sha256) DO UPDATE SET length = ?2, received = ?2, complete = 1, data = ?3,
                      completed_order = (SELECT COALESCE(MAX(completed_order), 0) + 1 FROM blobs)
                  WHERE NOT blobs.complete",
-                params![sha, n, data],
             )
+            .and_then(|mut stmt| stmt.execute(params![sha, n, data]))
             .map(|_| ())
             .map_err(err)
         })

@@ -65,14 +65,9 @@ pub async fn import(center: &Center, dir: &Path) -> Result<ImportReport, CenterE
         let data = std::fs::read(path).map_err(io)?;
         // A partial upload from an earlier, interrupted transfer is replaced by the whole file.
         center.db().blob_finish(sha, false).await?;
+        let chunk = qafila_wire::blob::Chunk::new(&data);
         match center
-            .blob_chunk(
-                sha,
-                0,
-                data.len() as i64,
-                &qafila_wire::blob::chunk_checksum(&data),
-                &data,
-            )
+            .blob_chunk(sha, 0, data.len() as i64, &chunk.checksum(), chunk)
             .await
         {
             Ok(_) => report.blobs += 1,

@@ -116,7 +116,7 @@ impl Setup {
         let sha = qafila_store::keys::sha256_hex(plain);
         let t = envelope::encrypt_to(&self.recipients, plain).unwrap();
         self.center
-            .blob_chunk(&sha, 0, t.len() as i64, &blob::chunk_checksum(&t), &t)
+            .blob_chunk(&sha, 0, t.len() as i64, &blob::chunk_checksum(&t), blob::Chunk::new(&t))
             .await
             .unwrap();
     }
@@ -258,7 +258,13 @@ async fn every_bad_input_is_refused_and_nothing_is_stored() {
     let wrong = "ab".repeat(32);
     let e = s
         .center
-        .blob_chunk(&wrong, 0, t.len() as i64, &blob::chunk_checksum(&t), &t)
+        .blob_chunk(
+            &wrong,
+            0,
+            t.len() as i64,
+            &blob::chunk_checksum(&t),
+            blob::Chunk::new(&t),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code(), "bad_blob");
@@ -269,13 +275,19 @@ async fn every_bad_input_is_refused_and_nothing_is_stored() {
     );
     let e = s
         .center
-        .blob_chunk(&"cd".repeat(32), 0, 1 << 40, &blob::chunk_checksum(&t), &t)
+        .blob_chunk(
+            &"cd".repeat(32),
+            0,
+            1 << 40,
+            &blob::chunk_checksum(&t),
+            blob::Chunk::new(&t),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code(), "bad_blob");
     let e = s
         .center
-        .blob_chunk(&"ef".repeat(32), 0, t.len() as i64, "sha256 00", &t)
+        .blob_chunk(&"ef".repeat(32), 0, t.len() as i64, "sha256 00", blob::Chunk::new(&t))
         .await
         .unwrap_err();
     assert_eq!(e.code(), "bad_blob");
@@ -299,6 +311,42 @@ async fn every_bad_input_is_refused_and_nothing_is_stored() {
     .await;
 
     assert_eq!(s.stored().await, baseline, "nothing was stored by any refused input");
+
+    // A blob the center holds, sent again: a good copy is acknowledged and a bad one refused, and
+    // either way the held one is what stays.
+    let held = b"a portrait already here".to_vec();
+    let held_sha = qafila_store::keys::sha256_hex(&held);
+    let first = envelope::encrypt_to(&s.recipients, &held).unwrap();
+    let again = envelope::encrypt_to(&s.recipients, &held).unwrap();
+    for form in [&first, &again] {
+        let state = s
+            .center
+            .blob_chunk(
+                &held_sha,
+                0,
+                form.len() as i64,
+                &blob::chunk_checksum(form),
+                blob::Chunk::new(form),
+            )
+            .await
+            .unwrap();
+        assert!(state.complete, "{state:?}");
+    }
+    let forged = envelope::encrypt_to(&s.recipients, b"someone else's portrait").unwrap();
+    let e = s
+        .center
+        .blob_chunk(
+            &held_sha,
+            0,
+            forged.len() as i64,
+            &blob::chunk_checksum(&forged),
+            blob::Chunk::new(&forged),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "bad_blob");
+    assert_eq!(s.center.db().blob_data(&held_sha).await.unwrap(), Some(first.clone()));
+    assert_eq!(s.center.blob_plain(&held_sha).await.unwrap(), held);
 }
 
 /// A van with no network: batch and blobs on a stick, imported at the center, receipt carried back.

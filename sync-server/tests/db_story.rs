@@ -383,6 +383,17 @@ async fn story(db: &dyn CenterDb) {
         Some(&b"whole transfer form"[..])
     );
 
+    // A batch's blobs are looked up in one call: only the complete ones are named, never a partial
+    // upload, a discarded one or one never seen.
+    let partial = "e".repeat(64);
+    db.blob_append(&partial, 0, 10, b"half").await.expect("partial");
+    let asked = [&photo, &partial, &forged, &whole, &"f".repeat(64), &sig].map(|s| s.to_string());
+    assert_eq!(
+        db.complete_blobs(&asked).await.expect("complete blobs"),
+        [photo.clone(), whole.clone(), sig.clone()].into_iter().collect(),
+    );
+    assert!(db.complete_blobs(&[]).await.expect("no blobs").is_empty());
+
     staff_story(db).await;
     appointment_story(db).await;
     key_story(db).await;

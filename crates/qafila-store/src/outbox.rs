@@ -598,6 +598,11 @@ impl Van {
         qafila_wire::request::sign(self.van_key.signing(), method, path_and_query, body)
     }
 
+    /// [`Van::sign_request`] for a body whose SHA-256 is already known (an upload's chunk).
+    pub fn sign_request_hashed(&self, method: &str, path_and_query: &str, body_sha256: &[u8; 32]) -> String {
+        qafila_wire::request::sign_hashed(self.van_key.signing(), method, path_and_query, body_sha256)
+    }
+
     /// What is waiting to leave the van.
     pub fn sync_status(&self) -> Result<SyncStatus> {
         let c = &self.store.conn;

@@ -498,8 +498,9 @@ impl Upload<'_> {
             let end = (offset + self.opts.chunk_bytes as u64).min(total);
             let chunk = &transfer[offset as usize..end as usize];
             self.cap.spend(chunk.len() as u64).await;
-            let sig = self.van.sign_request("PATCH", &path, chunk);
-            let checksum = blob::chunk_checksum(chunk);
+            let hashed = blob::Chunk::new(chunk);
+            let sig = self.van.sign_request_hashed("PATCH", &path, hashed.sha256());
+            let checksum = hashed.checksum();
             let (resp, r) = send(self.http, self.opts, |c| {
                 c.patch(&url)
                     .header(request::SENDER, self.van_id)

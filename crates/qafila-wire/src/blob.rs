@@ -22,7 +22,40 @@ pub const MAX_BLOB_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The `Upload-Checksum` value of a chunk.
 pub fn chunk_checksum(chunk: &[u8]) -> String {
-    format!("sha256 {}", hex::encode(Sha256::digest(chunk)))
+    Chunk::new(chunk).checksum()
+}
+
+/// One upload chunk with its SHA-256, hashed once: the request signature and `Upload-Checksum`
+/// both cover it, and at 40 KB to 1 MB a chunk a second pass would cost as much as the check itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunk<'a> {
+    bytes: &'a [u8],
+    sha256: [u8; 32],
+}
+
+impl<'a> Chunk<'a> {
+    /// Hashes `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Chunk {
+            bytes,
+            sha256: crate::request::body_sha256(bytes),
+        }
+    }
+
+    /// The chunk's bytes.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// The chunk's SHA-256 (what [`crate::request::verify_hashed`] takes as the body's).
+    pub fn sha256(&self) -> &[u8; 32] {
+        &self.sha256
+    }
+
+    /// The chunk's `Upload-Checksum` value.
+    pub fn checksum(&self) -> String {
+        format!("sha256 {}", hex::encode(self.sha256))
+    }
 }
 
 /// Decrypts a complete transfer form and checks it hashes to `sha256`.
