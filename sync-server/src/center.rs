@@ -561,6 +561,31 @@ impl Center {
         Ok(peer)
     }
 
+    /// Which of these blobs (a batch's, asked by its van before it is posted) this center lacks, each
+    /// named once, in the order asked. Sending the envelope only to learn this would cost its bytes twice.
+    pub async fn missing_blobs(&self, names: &[String]) -> Result<Vec<String>, CenterError> {
+        if names.len() > blob::MAX_MISSING_QUERY {
+            return Err(CenterError::Wire(WireError::TooLarge {
+                what: "blobs",
+                size: names.len(),
+                limit: blob::MAX_MISSING_QUERY,
+            }));
+        }
+        if let Some(bad) = names.iter().find(|n| !blob::is_sha256_hex(n)) {
+            return Err(CenterError::Blob {
+                sha: bad.clone(),
+                reason: "not a SHA-256 name".into(),
+            });
+        }
+        let held = self.db.complete_blobs(names).await?;
+        let mut seen = BTreeSet::new();
+        Ok(names
+            .iter()
+            .filter(|n| !held.contains(*n) && seen.insert(n.as_str()))
+            .cloned()
+            .collect())
+    }
+
     /// How much of a blob is held.
     pub async fn blob_state(&self, sha: &str) -> Result<BlobState, CenterError> {
         if !blob::is_sha256_hex(sha) {

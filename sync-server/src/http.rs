@@ -54,6 +54,7 @@ pub fn router_with(center: Arc<Center>, options: Options) -> Router {
     let timeout = options.limits.request_timeout();
     Router::new()
         .route("/v1/batches", post(post_batch))
+        .route("/v1/blobs/missing", post(post_missing_blobs))
         .route("/v1/blobs/{sha}", head(head_blob).patch(patch_blob))
         .route("/v1/vans/{van}/updates", get(get_updates))
         .route("/v1/vans/{van}/report", post(post_report))
@@ -293,12 +294,38 @@ async fn post_batch(State(c): State<Arc<Center>>, h: HeaderMap, body: axum::body
     c.metrics().received(body.len());
     match c.ingest(&body).await? {
         Ingested::Receipt(r) => Ok(([("content-type", "application/cbor")], r).into_response()),
-        Ingested::NeedBlobs(missing) => Ok((
-            StatusCode::ACCEPTED,
-            axum::Json(serde_json::json!({"missing_blobs": missing})),
-        )
-            .into_response()),
+        Ingested::NeedBlobs(missing_blobs) => {
+            c.metrics().batch_awaiting_blobs();
+            Ok((StatusCode::ACCEPTED, axum::Json(blob::MissingBlobs { missing_blobs })).into_response())
+        }
     }
+}
+
+async fn post_missing_blobs(
+    State(c): State<Arc<Center>>,
+    uri: Uri,
+    h: HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    // 68 bytes a name in JSON; the parsed names take about as much again.
+    let (body, _room) = budgeted_body(&c, &h, body, blob::MAX_MISSING_QUERY * 68 + 64, 2).await?;
+    c.metrics().received(body.len());
+    c.authenticate_van(
+        header(&h, request::SENDER)?,
+        "POST",
+        uri.path(),
+        &body,
+        header(&h, request::SIGNATURE)?,
+    )
+    .await?;
+    let query: blob::MissingQuery = serde_json::from_slice(&body).map_err(|e| {
+        ApiError(CenterError::Wire(qafila_wire::WireError::Malformed {
+            what: "blobs query",
+            reason: format!("expected {{\"blobs\": [sha256...]}}: {e}"),
+        }))
+    })?;
+    let missing_blobs = c.missing_blobs(&query.blobs).await?;
+    Ok(axum::Json(blob::MissingBlobs { missing_blobs }).into_response())
 }
 
 async fn head_blob(State(c): State<Arc<Center>>, Path(sha): Path<String>) -> Result<Response, ApiError> {

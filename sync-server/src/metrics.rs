@@ -24,6 +24,7 @@ use crate::center::{Center, CenterError};
 #[derive(Debug, Default)]
 pub struct Metrics {
     batches_accepted: AtomicU64,
+    batches_awaiting_blobs: AtomicU64,
     documents_merged: AtomicU64,
     bytes_received: AtomicU64,
     // Codes are `&'static str` from `CenterError::code`: the label set stays small and bounded.
@@ -39,6 +40,16 @@ impl Metrics {
     pub fn batch_accepted(&self, documents: usize) {
         self.batches_accepted.fetch_add(1, Ordering::Relaxed);
         self.documents_merged.fetch_add(documents as u64, Ordering::Relaxed);
+    }
+
+    /// A batch arrived before all its blobs (answered 202: its envelope will cross the link again).
+    pub fn batch_awaiting_blobs(&self) {
+        self.batches_awaiting_blobs.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Batches answered 202 so far.
+    pub fn batches_awaiting_blobs(&self) -> u64 {
+        self.batches_awaiting_blobs.load(Ordering::Relaxed)
     }
 
     /// A van-protocol request body of this size arrived.
@@ -121,6 +132,18 @@ pub async fn render(c: &Center, now: DateTime<Utc>) -> Result<String, CenterErro
         "qafila_batches_accepted_total",
         &[],
         m.batches_accepted.load(Ordering::Relaxed),
+    );
+    family(
+        &mut out,
+        "qafila_batches_awaiting_blobs_total",
+        "counter",
+        "Van batches posted before all their blobs were here (answered 202; vans that ask first never are).",
+    );
+    sample(
+        &mut out,
+        "qafila_batches_awaiting_blobs_total",
+        &[],
+        m.batches_awaiting_blobs(),
     );
     family(
         &mut out,

@@ -155,6 +155,8 @@ struct Agent<'a> {
     van_id: String,
     report: SyncReport,
     cap: Cap,
+    /// Whether the center answers [`blob::MISSING_PATH`] (one older than the question does not).
+    asks_missing: bool,
 }
 
 /// The bandwidth cap shared by concurrent uploads.
@@ -195,6 +197,7 @@ pub async fn sync_once(
         opts: opts.clone(),
         van_id,
         report: SyncReport::default(),
+        asks_missing: true,
         cap: Cap {
             rate: opts.bandwidth_bytes_per_sec,
             started: Instant::now(),
@@ -285,6 +288,14 @@ impl Agent<'_> {
                 seq: batch.seq,
                 documents: batch.documents,
             });
+            // Blobs first when the center can say which it lacks, so the envelope crosses the link once;
+            // a center that cannot say names them in its reply to the envelope, as before.
+            if self.asks_missing && !batch.blobs.is_empty() {
+                match self.missing_blobs(&batch.blobs).await? {
+                    Some(missing) => self.upload_missing(missing, progress).await?,
+                    None => self.asks_missing = false,
+                }
+            }
             loop {
                 let url = format!("{}/v1/batches", self.base);
                 let resp = self.send(|c| c.post(&url).body(batch.envelope.clone())).await?;
@@ -304,12 +315,7 @@ impl Agent<'_> {
                             .as_array()
                             .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
                             .unwrap_or_default();
-                        let mut forms = Vec::with_capacity(missing.len());
-                        for sha in missing {
-                            let t = self.van.transfer_blob(&sha)?;
-                            forms.push((sha, t));
-                        }
-                        self.upload_all(forms, progress).await?;
+                        self.upload_missing(missing, progress).await?;
                     }
                     _ => match refused(resp).await {
                         // This center lacks history the other one acknowledged (it has not replicated
@@ -324,6 +330,45 @@ impl Agent<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Asks the center which of a batch's blobs it lacks; `None` if it does not know the question.
+    async fn missing_blobs(&mut self, blobs: &[String]) -> Result<Option<Vec<String>>, SyncError> {
+        let mut missing = Vec::new();
+        for part in blobs.chunks(blob::MAX_MISSING_QUERY) {
+            let body = serde_json::to_vec(&blob::MissingQuery { blobs: part.to_vec() })
+                .map_err(|e| unreachable(e.to_string()))?;
+            let sent = body.len() as u64;
+            let resp = self
+                .send_signed(reqwest::Method::POST, blob::MISSING_PATH, body)
+                .await?;
+            self.report.bytes_up += sent;
+            match resp.status().as_u16() {
+                200 => {
+                    let answer: blob::MissingBlobs = resp.json().await.map_err(|e| unreachable(e.to_string()))?;
+                    // Only what was asked is sent, whatever the answer names.
+                    let asked: std::collections::BTreeSet<&String> = part.iter().collect();
+                    missing.extend(answer.missing_blobs.into_iter().filter(|m| asked.contains(m)));
+                }
+                404 | 405 => return Ok(None),
+                _ => return Err(refused(resp).await),
+            }
+        }
+        Ok(Some(missing))
+    }
+
+    /// Reads the named blobs' transfer forms from the store and uploads them.
+    async fn upload_missing(
+        &mut self,
+        missing: Vec<String>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(), SyncError> {
+        let mut forms = Vec::with_capacity(missing.len());
+        for sha in missing {
+            let t = self.van.transfer_blob(&sha)?;
+            forms.push((sha, t));
+        }
+        self.upload_all(forms, progress).await
     }
 
     /// Uploads blobs, several at a time, each resuming where the center says it stopped.

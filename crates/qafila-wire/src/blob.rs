@@ -19,6 +19,24 @@ pub const UPLOAD_LENGTH: &str = "upload-length";
 pub const UPLOAD_CHECKSUM: &str = "upload-checksum";
 /// Largest blob accepted (transfer form), bytes.
 pub const MAX_BLOB_BYTES: u64 = 32 * 1024 * 1024;
+/// Path of the signed `POST` by which a van asks which of a batch's blobs a center lacks.
+pub const MISSING_PATH: &str = "/v1/blobs/missing";
+/// Most blob names one such question may carry (a batch of 500 enrollments has about 6,000).
+pub const MAX_MISSING_QUERY: usize = 20_000;
+
+/// The body of [`MISSING_PATH`] (JSON): the blobs a batch refers to.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MissingQuery {
+    /// SHA-256 names (lower-case hex) of the blobs.
+    pub blobs: Vec<String>,
+}
+
+/// The answer to a [`MissingQuery`] (JSON), and the body of a batch's `202` reply.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MissingBlobs {
+    /// The asked blobs the center does not hold complete, each once.
+    pub missing_blobs: Vec<String>,
+}
 
 /// The `Upload-Checksum` value of a chunk.
 pub fn chunk_checksum(chunk: &[u8]) -> String {
