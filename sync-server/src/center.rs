@@ -161,6 +161,9 @@ pub struct Center {
     write: tokio::sync::Mutex<()>,
     budget: crate::limits::Budget,
     metrics: crate::metrics::Metrics,
+    // Registered vans' keys, parsed once (a point decompression per signed upload otherwise); the row
+    // is still read for every request, so a revocation made by another process counts at once.
+    parsed_keys: std::sync::Mutex<std::collections::HashMap<[u8; 32], VerifyingKey>>,
 }
 
 impl Center {
@@ -175,6 +178,7 @@ impl Center {
             write: tokio::sync::Mutex::new(()),
             budget: crate::limits::Budget::new(crate::limits::Limits::default().memory_budget_mib),
             metrics: crate::metrics::Metrics::default(),
+            parsed_keys: Default::default(),
         }
     }
 
@@ -237,9 +241,24 @@ impl Center {
             .as_slice()
             .try_into()
             .ok()
-            .and_then(|k: [u8; 32]| VerifyingKey::from_bytes(&k).ok())
+            .and_then(|k: [u8; 32]| self.parsed_key(k))
             .ok_or_else(|| CenterError::Damaged(format!("key of van {id}")))?;
         Ok((van, key))
+    }
+
+    fn parsed_key(&self, bytes: [u8; 32]) -> Option<VerifyingKey> {
+        // A poisoned lock only means a panic elsewhere mid-insert: the map is still usable.
+        let mut keys = self.parsed_keys.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(k) = keys.get(&bytes) {
+            return Some(*k);
+        }
+        let key = VerifyingKey::from_bytes(&bytes).ok()?;
+        // Only keys stored in the registry get here; the bound is for safety, not expected to bite.
+        if keys.len() >= 10_000 {
+            keys.clear();
+        }
+        keys.insert(bytes, key);
+        Some(key)
     }
 
     /// Records a van's key rotation statement (`POST /v1/vans/{van}/key`).
@@ -363,18 +382,28 @@ impl Center {
 
     fn store_doc(&self, doc: &mut EnrollmentDoc, van_id: &str) -> Result<DocumentRecord, CenterError> {
         let record = doc.record().map_err(|e| CenterError::Damaged(e.to_string()))?;
-        self.store_record(doc, &record, van_id)
+        self.store_record(doc, &record, van_id, None)
     }
 
     /// [`Center::store_doc`] with the document's record already read (reading it is most of the cost).
+    /// `loaded_from` is the bytes a new document was just loaded from, with nothing added since: they
+    /// are stored as they are, since saving the document again would give the same changes.
     fn store_record(
         &self,
         doc: &mut EnrollmentDoc,
         record: &Enrollment,
         van_id: &str,
+        loaded_from: Option<&[u8]>,
     ) -> Result<DocumentRecord, CenterError> {
-        let bytes = doc.save();
-        let ct = qafila_wire::envelope::encrypt_to(&[self.keys.recipient()], &bytes)?;
+        let saved;
+        let bytes = match loaded_from {
+            Some(b) => b,
+            None => {
+                saved = doc.save();
+                &saved
+            }
+        };
+        let ct = qafila_wire::envelope::encrypt_to(&[self.keys.recipient()], bytes)?;
         Ok(DocumentRecord {
             id: record.application.id.to_string(),
             van_id: van_id.into(),
@@ -447,17 +476,20 @@ impl Center {
         for d in &payload.documents {
             let id = d.id.to_string();
             let invalid = |reason: String| CenterError::InvalidRecord { id: id.clone(), reason };
-            let mut doc = match held.remove(&id) {
+            let (mut doc, loaded_from) = match held.remove(&id) {
                 Some(rec) => {
                     if rec.van_id != van.id {
                         return Err(invalid(format!("application.van_id: it belongs to van {}", rec.van_id)));
                     }
                     let mut doc = self.decrypt_doc(&rec)?;
                     doc.apply(&d.changes).map_err(|e| invalid(e.to_string()))?;
-                    doc
+                    (doc, None)
                 }
                 None if !d.since.is_empty() => return Err(CenterError::MissingHistory(id)),
-                None => EnrollmentDoc::load(&d.changes, self.id.as_bytes()).map_err(|e| invalid(e.to_string()))?,
+                None => (
+                    EnrollmentDoc::load(&d.changes, self.id.as_bytes()).map_err(|e| invalid(e.to_string()))?,
+                    Some(d.changes.as_slice()),
+                ),
             };
             if doc.has_missing_deps() {
                 return Err(CenterError::MissingHistory(id));
@@ -478,7 +510,7 @@ impl Center {
             if let Some(p) = qafila_domain::validate(&record, today).first() {
                 return Err(invalid(p.to_string()));
             }
-            let rec = self.store_record(&mut doc, &record, &van.id)?;
+            let rec = self.store_record(&mut doc, &record, &van.id, loaded_from)?;
             receipts.push(DocumentReceipt {
                 id: d.id,
                 heads: doc.heads_hex(),
