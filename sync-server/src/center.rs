@@ -447,20 +447,12 @@ impl Center {
             });
         }
 
-        let mut wanted = Vec::new();
-        for d in &payload.documents {
-            for b in &d.blobs {
-                if !blob::is_sha256_hex(&b.sha256) {
-                    return Err(CenterError::Blob {
-                        sha: b.sha256.clone(),
-                        reason: "not a SHA-256 name".into(),
-                    });
-                }
-                wanted.push(b.sha256.clone());
-            }
-        }
-        let held_blobs = self.db.complete_blobs(&wanted).await?;
-        let missing: BTreeSet<String> = wanted.into_iter().filter(|sha| !held_blobs.contains(sha)).collect();
+        let wanted: Vec<String> = payload
+            .documents
+            .iter()
+            .flat_map(|d| d.blobs.iter().map(|b| b.sha256.clone()))
+            .collect();
+        let missing: BTreeSet<String> = self.lacking(&wanted).await?.into_iter().collect();
         if !missing.is_empty() {
             return Ok(Ingested::NeedBlobs(missing.into_iter().collect()));
         }
@@ -603,6 +595,11 @@ impl Center {
                 limit: blob::MAX_MISSING_QUERY,
             }));
         }
+        self.lacking(names).await
+    }
+
+    /// The names not held complete, each once, in the order given; a name that is not a SHA-256 is refused.
+    async fn lacking(&self, names: &[String]) -> Result<Vec<String>, CenterError> {
         if let Some(bad) = names.iter().find(|n| !blob::is_sha256_hex(n)) {
             return Err(CenterError::Blob {
                 sha: bad.clone(),
