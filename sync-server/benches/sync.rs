@@ -227,32 +227,47 @@ async fn push_van(
         .await
         .expect("generate");
         van = van_back;
-        let post = || {
-            http.post(format!("{url}/v1/batches"))
-                .body(batch.envelope.clone())
+        // As the van's agent does: ask which blobs the center lacks, send those, then the batch once.
+        let names: Vec<String> = batch.blobs.iter().map(|(sha, _)| sha.clone()).collect();
+        let query = serde_json::to_vec(&blob::MissingQuery { blobs: names }).expect("query");
+        let sig = van.sign_request("POST", blob::MISSING_PATH, &query);
+        let r = http
+            .post(format!("{url}{}", blob::MISSING_PATH))
+            .header(qafila_wire::request::SENDER, &van.id)
+            .header(qafila_wire::request::SIGNATURE, sig)
+            .body(query)
+            .send()
+            .await
+            .expect("ask");
+        assert!(r.status().is_success(), "{}", r.status());
+        let missing: blob::MissingBlobs = r.json().await.expect("answer");
+        for (sha, t) in batch
+            .blobs
+            .iter()
+            .filter(|(sha, _)| missing.missing_blobs.contains(sha))
+        {
+            let path = format!("/v1/blobs/{sha}");
+            let sig = van.sign_request("PATCH", &path, t);
+            let r = http
+                .patch(format!("{url}{path}"))
+                .header(qafila_wire::request::SENDER, &van.id)
+                .header(qafila_wire::request::SIGNATURE, sig)
+                .header(blob::UPLOAD_OFFSET, 0)
+                .header(blob::UPLOAD_LENGTH, t.len())
+                .header(blob::UPLOAD_CHECKSUM, blob::chunk_checksum(t))
+                .body(t.clone())
                 .send()
-        };
-        let r = post().await.expect("post");
-        if r.status().as_u16() == 202 {
-            for (sha, t) in &batch.blobs {
-                let path = format!("/v1/blobs/{sha}");
-                let sig = van.sign_request("PATCH", &path, t);
-                let r = http
-                    .patch(format!("{url}{path}"))
-                    .header(qafila_wire::request::SENDER, &van.id)
-                    .header(qafila_wire::request::SIGNATURE, sig)
-                    .header(blob::UPLOAD_OFFSET, 0)
-                    .header(blob::UPLOAD_LENGTH, t.len())
-                    .header(blob::UPLOAD_CHECKSUM, blob::chunk_checksum(t))
-                    .body(t.clone())
-                    .send()
-                    .await
-                    .expect("patch");
-                assert!(r.status().is_success(), "{}", r.status());
-            }
-            let r = post().await.expect("post");
-            assert_eq!(r.status().as_u16(), 200);
+                .await
+                .expect("patch");
+            assert!(r.status().is_success(), "{}", r.status());
         }
+        let r = http
+            .post(format!("{url}/v1/batches"))
+            .body(batch.envelope.clone())
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status().as_u16(), 200);
         done += count as usize;
         next += count;
     }
@@ -546,7 +561,8 @@ fn main() {
             .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
             .unwrap_or((80, 700));
         println!("\n2. a fleet back from a drive: {vans} vans x {per_van} enrollments at once, one center over HTTP");
-        println!("   (the simulated vans build and encrypt their batches on the same 2 cores as the server)");
+        println!("   (the simulated vans build and encrypt their batches on the same 2 cores as the server, and");
+        println!("   ask which blobs the center lacks before each batch, as the van's agent does)");
         let tmp = tempfile::tempdir().expect("tmp");
         fleet("SQLite", Some(&tmp.path().join("fleet.db")), vans, per_van);
         if std::env::var_os("QAFILA_BENCH_POSTGRES_URL").is_some() {
