@@ -48,6 +48,23 @@ struct Upload<'a> {
     signature: String,
 }
 
+/// The signed commit that names a batch once its blobs are up, made before the clock starts.
+struct Commit {
+    body: Vec<u8>,
+    signature: String,
+}
+
+fn commit(van: &SimVan, batch: &SimBatch) -> Commit {
+    let env = Envelope::from_bytes(&batch.envelope).expect("envelope");
+    let body = serde_json::to_vec(&qafila_wire::BatchCommit {
+        seq: env.seq,
+        ciphertext_sha256: hex::encode(env.ciphertext_hash()),
+    })
+    .expect("commit");
+    let signature = van.sign_request("POST", qafila_wire::batch::COMMIT_PATH, &body);
+    Commit { body, signature }
+}
+
 fn uploads<'a>(van: &SimVan, batch: &'a SimBatch) -> Vec<Upload<'a>> {
     batch
         .blobs
@@ -65,14 +82,14 @@ fn uploads<'a>(van: &SimVan, batch: &'a SimBatch) -> Vec<Upload<'a>> {
 /// (`uploads` true) and on the batch, decrypt everything, check each blob against its name, and
 /// rebuild and check each record. Without the upload signatures it is the floor as first measured.
 fn floor(
-    batches: &[(&SimBatch, Vec<Upload>)],
+    batches: &[(&SimBatch, Vec<Upload>, Commit)],
     identities: &[age::x25519::Identity],
     key: &ed25519_dalek::VerifyingKey,
     uploads: bool,
 ) -> usize {
     let today = Utc::now().date_naive();
     let mut n = 0;
-    for (b, blobs) in batches {
+    for (b, blobs, _) in batches {
         for u in blobs.iter().filter(|_| uploads) {
             let chunk = blob::Chunk::new(u.transfer);
             assert_eq!(chunk.checksum(), u.checksum);
@@ -94,9 +111,14 @@ fn floor(
     n
 }
 
-async fn ingest_all(center: &Center, batches: &[(&SimBatch, Vec<Upload<'_>>)]) -> usize {
+async fn ingest_all(center: &Center, batches: &[(&SimBatch, Vec<Upload<'_>>, Commit)]) -> usize {
     let mut n = 0;
-    for (b, uploads) in batches {
+    for (b, uploads, commit) in batches {
+        // As the agent sends it: the envelope first, which the center keeps pending...
+        match center.ingest(&b.envelope).await.expect("ingest") {
+            Ingested::NeedBlobs(m) => assert_eq!(m.len(), uploads.len()),
+            Ingested::Receipt(_) => panic!("accepted before its blobs"),
+        }
         for u in uploads {
             // What the HTTP handler does with a PATCH, without the socket.
             let chunk = blob::Chunk::new(u.transfer);
@@ -110,7 +132,24 @@ async fn ingest_all(center: &Center, batches: &[(&SimBatch, Vec<Upload<'_>>)]) -
                 .await
                 .expect("blob");
         }
-        match center.ingest(&b.envelope).await.expect("ingest") {
+        // ...then the signed commit that names it, parsed as the HTTP handler does.
+        let van = center
+            .authenticate_van(
+                "VAN-BENCH",
+                "POST",
+                qafila_wire::batch::COMMIT_PATH,
+                &commit.body,
+                &commit.signature,
+            )
+            .await
+            .expect("signed commit");
+        let named: qafila_wire::BatchCommit = serde_json::from_slice(&commit.body).expect("commit body");
+        let ct_hash = hex::decode(&named.ciphertext_sha256).expect("hex");
+        match center
+            .commit_pending(&van.id, named.seq, &ct_hash)
+            .await
+            .expect("commit")
+        {
             Ingested::Receipt(_) => n += b.blobs.len() / 12,
             Ingested::NeedBlobs(m) => panic!("blobs still missing: {}", m.len()),
         }
@@ -138,7 +177,8 @@ fn ingest_vs_floor() {
     )
     .expect("key");
 
-    let work: Vec<(&SimBatch, Vec<Upload>)> = batches.iter().map(|b| (b, uploads(&van, b))).collect();
+    let work: Vec<(&SimBatch, Vec<Upload>, Commit)> =
+        batches.iter().map(|b| (b, uploads(&van, b), commit(&van, b))).collect();
 
     // This machine's speed wanders by a third from one second to the next: the two are measured in
     // turns, each ingest into a fresh center, and compared by their medians.
@@ -227,19 +267,15 @@ async fn push_van(
         .await
         .expect("generate");
         van = van_back;
-        // As the van's agent does: ask which blobs the center lacks, send those, then the batch once.
-        let names: Vec<String> = batch.blobs.iter().map(|(sha, _)| sha.clone()).collect();
-        let query = serde_json::to_vec(&blob::MissingQuery { blobs: names }).expect("query");
-        let sig = van.sign_request("POST", blob::MISSING_PATH, &query);
+        // As the van's agent does: the envelope first (the center keeps it and names the blobs it
+        // lacks), then those blobs, then a small signed commit naming the batch.
         let r = http
-            .post(format!("{url}{}", blob::MISSING_PATH))
-            .header(qafila_wire::request::SENDER, &van.id)
-            .header(qafila_wire::request::SIGNATURE, sig)
-            .body(query)
+            .post(format!("{url}/v1/batches"))
+            .body(batch.envelope.clone())
             .send()
             .await
-            .expect("ask");
-        assert!(r.status().is_success(), "{}", r.status());
+            .expect("post");
+        assert_eq!(r.status().as_u16(), 202);
         let missing: blob::MissingBlobs = r.json().await.expect("answer");
         for (sha, t) in batch
             .blobs
@@ -261,12 +297,21 @@ async fn push_van(
                 .expect("patch");
             assert!(r.status().is_success(), "{}", r.status());
         }
+        let env = qafila_wire::Envelope::from_bytes(&batch.envelope).expect("envelope");
+        let commit = serde_json::to_vec(&qafila_wire::BatchCommit {
+            seq: env.seq,
+            ciphertext_sha256: hex::encode(env.ciphertext_hash()),
+        })
+        .expect("commit");
+        let sig = van.sign_request("POST", qafila_wire::batch::COMMIT_PATH, &commit);
         let r = http
-            .post(format!("{url}/v1/batches"))
-            .body(batch.envelope.clone())
+            .post(format!("{url}{}", qafila_wire::batch::COMMIT_PATH))
+            .header(qafila_wire::request::SENDER, &van.id)
+            .header(qafila_wire::request::SIGNATURE, sig)
+            .body(commit)
             .send()
             .await
-            .expect("post");
+            .expect("commit");
         assert_eq!(r.status().as_u16(), 200);
         done += count as usize;
         next += count;
@@ -562,7 +607,7 @@ fn main() {
             .unwrap_or((80, 700));
         println!("\n2. a fleet back from a drive: {vans} vans x {per_van} enrollments at once, one center over HTTP");
         println!("   (the simulated vans build and encrypt their batches on the same 2 cores as the server, and");
-        println!("   ask which blobs the center lacks before each batch, as the van's agent does)");
+        println!("   post each envelope first and commit it once its blobs are up, as the van's agent does)");
         let tmp = tempfile::tempdir().expect("tmp");
         fleet("SQLite", Some(&tmp.path().join("fleet.db")), vans, per_van);
         if std::env::var_os("QAFILA_BENCH_POSTGRES_URL").is_some() {

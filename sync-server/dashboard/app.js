@@ -11,6 +11,7 @@ const TEXT = {
     q_received: "Reçus", q_accepted: "Acceptés", q_rejected: "Rejetés", q_recapture_requested: "Reprise demandée",
     q_printed: "Imprimés", q_delivered: "Remis",
     fleet: "Flotte", van: "Camion", last_contact: "Dernier contact", backlog: "En attente", version: "Version",
+    awaiting: "Attendent la biométrie",
     key: "Clé", freeze: "Gel", journal: "Journal", warnings: "Alertes", never: "jamais",
     hours_ago: (n) => (n < 1 ? "il y a moins d'une heure" : `il y a ${n} h`),
     active: "active", revoked: "révoquée", intact: "intact", broken: "rompu",
@@ -50,6 +51,7 @@ const TEXT = {
     q_received: "مستلمة", q_accepted: "مقبولة", q_rejected: "مرفوضة", q_recapture_requested: "إعادة التقاط مطلوبة",
     q_printed: "مطبوعة", q_delivered: "مسلَّمة",
     fleet: "الأسطول", van: "الشاحنة", last_contact: "آخر اتصال", backlog: "في الانتظار", version: "الإصدار",
+    awaiting: "بانتظار البيانات البيومترية",
     key: "المفتاح", freeze: "التجميد", journal: "السجل", warnings: "تنبيهات", never: "أبدًا",
     hours_ago: (n) => (n < 1 ? "منذ أقل من ساعة" : `منذ ${n} ساعة`),
     active: "نشط", revoked: "ملغى", intact: "سليم", broken: "مكسور",
@@ -299,7 +301,7 @@ function renderOverview(o) {
   const fleet = h(
     "table",
     { id: "fleet" },
-    h("thead", {}, h("tr", {}, ...["van", "last_contact", "backlog", "version", "key", "freeze", "journal", "warnings"].map((k) => h("th", {}, t(k))))),
+    h("thead", {}, h("tr", {}, ...["van", "last_contact", "backlog", "awaiting", "version", "key", "freeze", "journal", "warnings"].map((k) => h("th", {}, t(k))))),
     h("tbody", {}, ...o.fleet.map((v) => {
       const r = v.report || {};
       return h(
@@ -308,6 +310,7 @@ function renderOverview(o) {
         h("td", {}, v.id),
         h("td", { title: fmtTime(v.last_contact) }, v.hours_silent === null ? t("never") : t("hours_ago", v.hours_silent)),
         h("td", { class: "num" }, r.backlog ?? "—"),
+        h("td", { class: "num", title: v.awaiting_blobs ? fmtTime(v.awaiting_blobs.since) : "" }, v.awaiting_blobs ? v.awaiting_blobs.documents : "—"),
         h("td", {}, r.app_version ?? "—"),
         h("td", { class: v.key_status === "revoked" ? "bad" : "ok" }, t(v.key_status)),
         h("td", { class: r.freeze === "blocked" ? "bad" : r.freeze === "warn" ? "warn" : "" }, r.freeze ? t(`f_${r.freeze}`) : "—"),

@@ -15,7 +15,7 @@ use qafila_wire::{
 };
 
 use crate::config::{Peer, Routing};
-use crate::db::{BatchRecord, BlobState, CenterDb, DbError, DocumentRecord, RetiredVanKey, VanRecord};
+use crate::db::{BatchRecord, BlobState, CenterDb, DbError, DocumentRecord, PendingBatch, RetiredVanKey, VanRecord};
 use crate::keys::CenterKeys;
 
 /// Why the center refused something; each maps to an HTTP status and a stable code.
@@ -454,6 +454,25 @@ impl Center {
             .collect();
         let missing: BTreeSet<String> = self.lacking(&wanted).await?.into_iter().collect();
         if !missing.is_empty() {
+            // The civil data is here before the biometrics: keep it, so the center knows of these
+            // applicants now and the van need not send the envelope again once the blobs are in.
+            self.db
+                .put_pending(&PendingBatch {
+                    van_id: van.id.clone(),
+                    seq,
+                    ct_hash,
+                    envelope: bytes.to_vec(),
+                    documents: payload.documents.len() as i64,
+                    received_at: Utc::now().to_rfc3339(),
+                })
+                .await?;
+            tracing::info!(
+                van = %van.id,
+                seq,
+                documents = payload.documents.len(),
+                blobs_missing = missing.len(),
+                "batch held until its blobs arrive"
+            );
             return Ok(Ingested::NeedBlobs(missing.into_iter().collect()));
         }
 
@@ -538,6 +557,28 @@ impl Center {
         self.touch_van(&van.id).await?;
         tracing::info!(van = %van.id, seq, documents = docs.len(), "batch accepted");
         Ok(Ingested::Receipt(signed))
+    }
+
+    /// Ingests the batch `seq` that `van_id` sent earlier and the center holds pending, now that its
+    /// blobs should be in: the same answer as posting the envelope again, without its bytes. A batch
+    /// already accepted under that ciphertext answers its receipt; one the center does not hold (or
+    /// holds under another ciphertext) is [`CenterError::NotFound`], and the van sends it whole.
+    pub async fn commit_pending(&self, van_id: &str, seq: u64, ct_hash: &[u8]) -> Result<Ingested, CenterError> {
+        let unknown = || {
+            CenterError::NotFound(format!(
+                "batch {seq} of van {van_id}: not held pending here, send it whole"
+            ))
+        };
+        let seq = i64::try_from(seq).map_err(|_| unknown())?;
+        if let Some(b) = self.db.batch(van_id, seq).await?
+            && b.ct_hash == ct_hash
+        {
+            return Ok(Ingested::Receipt(b.receipt));
+        }
+        match self.db.pending(van_id, seq).await? {
+            Some(p) if p.ct_hash == ct_hash => self.ingest(&p.envelope).await,
+            _ => Err(unknown()),
+        }
     }
 
     /// Checks a van's signed request (blob uploads, update pulls) and returns the van.

@@ -63,6 +63,40 @@ pub struct BatchRecord {
     pub received_at: String,
 }
 
+/// A batch whose civil data arrived before its blobs: the van's envelope as it came (encrypted to
+/// the centers, signed by the van), kept until the blobs are in and the van asks to commit it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingBatch {
+    /// Sending van.
+    pub van_id: String,
+    /// Its sequence number.
+    pub seq: i64,
+    /// SHA-256 of the envelope's ciphertext (the van names the batch by it when it commits).
+    pub ct_hash: Vec<u8>,
+    /// The envelope bytes.
+    pub envelope: Vec<u8>,
+    /// Enrollments in it (what the dashboard shows as awaiting biometrics).
+    pub documents: i64,
+    /// When it arrived (RFC 3339).
+    pub received_at: String,
+}
+
+/// What one van has awaiting blobs.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PendingCount {
+    /// Van id.
+    pub van_id: String,
+    /// Batches held pending.
+    pub batches: i64,
+    /// Enrollments in them.
+    pub documents: i64,
+    /// When the oldest arrived (RFC 3339).
+    pub oldest: String,
+}
+
+/// Pending batches a van may have at once; a van sends one batch at a time, so older ones are stale.
+pub const PENDING_PER_VAN: i64 = 2;
+
 /// An enrollment document as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocumentRecord {
@@ -276,11 +310,19 @@ pub trait CenterDb: Send + Sync {
     async fn acked_through(&self, van_id: &str) -> DbResult<i64>;
     /// Documents by id (missing ones are absent).
     async fn documents(&self, ids: &[String]) -> DbResult<Vec<DocumentRecord>>;
-    /// Stores a batch and its merged documents and logs the changes, in one transaction.
-    /// A batch already present (same van and seq) is left as it is.
+    /// Stores a batch and its merged documents and logs the changes, in one transaction, and drops
+    /// the pending copy of the batch if there was one. A batch already present (same van and seq) is
+    /// left as it is.
     async fn commit_batch(&self, batch: &BatchRecord, docs: &[DocumentRecord], origin: &str) -> DbResult<()>;
     /// Stores documents changed at a center or by a peer, and logs them.
     async fn put_documents(&self, docs: &[DocumentRecord], origin: &str) -> DbResult<()>;
+    /// Keeps a batch awaiting its blobs, replacing one of the same van and seq; only the van's
+    /// [`PENDING_PER_VAN`] highest sequence numbers are kept.
+    async fn put_pending(&self, batch: &PendingBatch) -> DbResult<()>;
+    /// A van's pending batch `seq`, if held.
+    async fn pending(&self, van_id: &str, seq: i64) -> DbResult<Option<PendingBatch>>;
+    /// Per van, the batches and enrollments awaiting blobs.
+    async fn pending_counts(&self) -> DbResult<Vec<PendingCount>>;
     /// A blob's upload state.
     async fn blob_state(&self, sha256: &str) -> DbResult<Option<BlobState>>;
     /// Which of these blobs are held complete (one query for a whole batch's blobs).

@@ -35,6 +35,15 @@ pub async fn overview(c: &Center) -> Result<Value, CenterError> {
         .into_iter()
         .map(|v| (v.van_id.clone(), v))
         .collect();
+    // Batches whose civil data came before their biometrics: applicants the center knows of but
+    // cannot receipt yet (a van on a weak link, or one cut off mid-upload).
+    let pending: BTreeMap<String, crate::db::PendingCount> = db
+        .pending_counts()
+        .await?
+        .into_iter()
+        .map(|p| (p.van_id.clone(), p))
+        .collect();
+    let awaiting_total: i64 = pending.values().map(|p| p.documents).sum();
     let now = Utc::now();
     let mut fleet = Vec::new();
     for van in db.vans().await? {
@@ -80,6 +89,11 @@ pub async fn overview(c: &Center) -> Result<Value, CenterError> {
             "acked_through": acked_through,
             "report": report,
             "clock_skew_minutes": clock_skew_minutes,
+            "awaiting_blobs": pending.get(&van.id).map(|p| json!({
+                "batches": p.batches,
+                "documents": p.documents,
+                "since": p.oldest,
+            })),
             "warnings": warnings,
         }));
     }
@@ -88,6 +102,7 @@ pub async fn overview(c: &Center) -> Result<Value, CenterError> {
         "server_time": now.to_rfc3339(),
         "counts": counts,
         "queues": queues,
+        "awaiting_blobs": awaiting_total,
         "fleet": fleet,
     }))
 }

@@ -54,6 +54,7 @@ pub fn router_with(center: Arc<Center>, options: Options) -> Router {
     let timeout = options.limits.request_timeout();
     Router::new()
         .route("/v1/batches", post(post_batch))
+        .route("/v1/batches/commit", post(post_commit))
         .route("/v1/blobs/missing", post(post_missing_blobs))
         .route("/v1/blobs/{sha}", head(head_blob).patch(patch_blob))
         .route("/v1/vans/{van}/updates", get(get_updates))
@@ -292,13 +293,52 @@ async fn post_batch(State(c): State<Arc<Center>>, h: HeaderMap, body: axum::body
     // The envelope, its decrypted payload and the merged documents: about three times its size.
     let (body, _room) = budgeted_body(&c, &h, body, qafila_wire::MAX_ENVELOPE_BYTES, 3).await?;
     c.metrics().received(body.len());
-    match c.ingest(&body).await? {
-        Ingested::Receipt(r) => Ok(([("content-type", "application/cbor")], r).into_response()),
+    let ingested = c.ingest(&body).await?;
+    Ok(batch_answer(&c, ingested))
+}
+
+/// Answers a batch as `post_batch` does.
+fn batch_answer(c: &Center, ingested: Ingested) -> Response {
+    match ingested {
+        Ingested::Receipt(r) => ([("content-type", "application/cbor")], r).into_response(),
         Ingested::NeedBlobs(missing_blobs) => {
             c.metrics().batch_awaiting_blobs();
-            Ok((StatusCode::ACCEPTED, axum::Json(blob::MissingBlobs { missing_blobs })).into_response())
+            (StatusCode::ACCEPTED, axum::Json(blob::MissingBlobs { missing_blobs })).into_response()
         }
     }
+}
+
+async fn post_commit(
+    State(c): State<Arc<Center>>,
+    uri: Uri,
+    h: HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    let (body, _room) = budgeted_body(&c, &h, body, 1024, 1).await?;
+    c.metrics().received(body.len());
+    let van = c
+        .authenticate_van(
+            header(&h, request::SENDER)?,
+            "POST",
+            uri.path(),
+            &body,
+            header(&h, request::SIGNATURE)?,
+        )
+        .await?;
+    let malformed = |reason: String| {
+        ApiError(CenterError::Wire(qafila_wire::WireError::Malformed {
+            what: "batch commit",
+            reason,
+        }))
+    };
+    let commit: qafila_wire::BatchCommit = serde_json::from_slice(&body)
+        .map_err(|e| malformed(format!("expected {{\"seq\": n, \"ciphertext_sha256\": hex}}: {e}")))?;
+    let ct_hash = hex::decode(&commit.ciphertext_sha256)
+        .ok()
+        .filter(|h| h.len() == 32)
+        .ok_or_else(|| malformed("ciphertext_sha256: not 64 hex digits".into()))?;
+    let ingested = c.commit_pending(&van.id, commit.seq, &ct_hash).await?;
+    Ok(batch_answer(&c, ingested))
 }
 
 async fn post_missing_blobs(

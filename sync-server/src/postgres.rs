@@ -74,6 +74,10 @@ CREATE TABLE IF NOT EXISTS retired_van_keys (
     van_id TEXT NOT NULL, verifying_key BYTEA NOT NULL, until_seq BIGINT NOT NULL, successor BYTEA NOT NULL,
     retired_at TEXT NOT NULL, statement BYTEA NOT NULL, PRIMARY KEY (van_id, verifying_key)
 );
+CREATE TABLE IF NOT EXISTS pending_batches (
+    van_id TEXT NOT NULL, seq BIGINT NOT NULL, ct_hash BYTEA NOT NULL, envelope BYTEA NOT NULL,
+    documents BIGINT NOT NULL, received_at TEXT NOT NULL, PRIMARY KEY (van_id, seq)
+);
 "#;
 
 // Advisory lock keys: "qafila" in ASCII, then a number.
@@ -380,7 +384,88 @@ impl CenterDb for PgDb {
         if inserted.rows_affected() == 1 {
             upsert_docs(&mut tx, docs, origin).await?;
         }
+        sqlx::query("DELETE FROM pending_batches WHERE van_id = $1 AND seq = $2")
+            .bind(&b.van_id)
+            .bind(b.seq)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
         tx.commit().await.map_err(err)
+    }
+
+    async fn put_pending(&self, batch: &PendingBatch) -> DbResult<()> {
+        let p = batch;
+        let mut tx = self.pool.begin().await.map_err(err)?;
+        sqlx::query(
+            "INSERT INTO pending_batches (van_id, seq, ct_hash, envelope, documents, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (van_id, seq) DO UPDATE SET \
+             ct_hash = EXCLUDED.ct_hash, envelope = EXCLUDED.envelope, documents = EXCLUDED.documents, \
+             received_at = EXCLUDED.received_at",
+        )
+        .bind(&p.van_id)
+        .bind(p.seq)
+        .bind(&p.ct_hash)
+        .bind(&p.envelope)
+        .bind(p.documents)
+        .bind(&p.received_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        sqlx::query(
+            "DELETE FROM pending_batches WHERE van_id = $1 AND seq NOT IN \
+             (SELECT seq FROM pending_batches WHERE van_id = $1 ORDER BY seq DESC LIMIT $2)",
+        )
+        .bind(&p.van_id)
+        .bind(PENDING_PER_VAN)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+        tx.commit().await.map_err(err)
+    }
+
+    async fn pending(&self, van_id: &str, seq: i64) -> DbResult<Option<PendingBatch>> {
+        let row = sqlx::query(
+            "SELECT van_id, seq, ct_hash, envelope, documents, received_at FROM pending_batches \
+             WHERE van_id = $1 AND seq = $2",
+        )
+        .bind(van_id)
+        .bind(seq)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(err)?;
+        row.map(|r| -> sqlx::Result<_> {
+            Ok(PendingBatch {
+                van_id: r.try_get(0)?,
+                seq: r.try_get(1)?,
+                ct_hash: r.try_get(2)?,
+                envelope: r.try_get(3)?,
+                documents: r.try_get(4)?,
+                received_at: r.try_get(5)?,
+            })
+        })
+        .transpose()
+        .map_err(err)
+    }
+
+    async fn pending_counts(&self) -> DbResult<Vec<PendingCount>> {
+        let rows = sqlx::query(
+            "SELECT van_id, COUNT(*), SUM(documents)::BIGINT, MIN(received_at) FROM pending_batches \
+             GROUP BY van_id ORDER BY van_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?;
+        rows.iter()
+            .map(|r| -> sqlx::Result<_> {
+                Ok(PendingCount {
+                    van_id: r.try_get(0)?,
+                    batches: r.try_get(1)?,
+                    documents: r.try_get(2)?,
+                    oldest: r.try_get(3)?,
+                })
+            })
+            .collect::<sqlx::Result<_>>()
+            .map_err(err)
     }
 
     async fn put_documents(&self, docs: &[DocumentRecord], origin: &str) -> DbResult<()> {

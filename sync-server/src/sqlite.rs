@@ -77,6 +77,10 @@ CREATE TABLE IF NOT EXISTS retired_van_keys (
     van_id TEXT NOT NULL, verifying_key BLOB NOT NULL, until_seq INTEGER NOT NULL, successor BLOB NOT NULL,
     retired_at TEXT NOT NULL, statement BLOB NOT NULL, PRIMARY KEY (van_id, verifying_key)
 );
+CREATE TABLE IF NOT EXISTS pending_batches (
+    van_id TEXT NOT NULL, seq INTEGER NOT NULL, ct_hash BLOB NOT NULL, envelope BLOB NOT NULL,
+    documents INTEGER NOT NULL, received_at TEXT NOT NULL, PRIMARY KEY (van_id, seq)
+);
 "#;
 
 impl SqliteDb {
@@ -408,7 +412,79 @@ impl CenterDb for SqliteDb {
             if n == 1 {
                 upsert_docs(&tx, &docs, &origin).map_err(err)?;
             }
+            tx.prepare_cached("DELETE FROM pending_batches WHERE van_id = ?1 AND seq = ?2")
+                .map_err(err)?
+                .execute(params![b.van_id, b.seq])
+                .map_err(err)?;
             tx.commit().map_err(err)
+        })
+        .await
+    }
+
+    async fn put_pending(&self, batch: &PendingBatch) -> DbResult<()> {
+        let p = batch.clone();
+        self.run(move |c| {
+            let tx = c.transaction().map_err(err)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO pending_batches (van_id, seq, ct_hash, envelope, documents, received_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![p.van_id, p.seq, p.ct_hash, p.envelope, p.documents, p.received_at],
+            )
+            .map_err(err)?;
+            tx.execute(
+                "DELETE FROM pending_batches WHERE van_id = ?1 AND seq NOT IN \
+                 (SELECT seq FROM pending_batches WHERE van_id = ?1 ORDER BY seq DESC LIMIT ?2)",
+                params![p.van_id, PENDING_PER_VAN],
+            )
+            .map_err(err)?;
+            tx.commit().map_err(err)
+        })
+        .await
+    }
+
+    async fn pending(&self, van_id: &str, seq: i64) -> DbResult<Option<PendingBatch>> {
+        let van = van_id.to_owned();
+        self.run(move |c| {
+            c.query_row(
+                "SELECT van_id, seq, ct_hash, envelope, documents, received_at FROM pending_batches \
+                 WHERE van_id = ?1 AND seq = ?2",
+                params![van, seq],
+                |r| {
+                    Ok(PendingBatch {
+                        van_id: r.get(0)?,
+                        seq: r.get(1)?,
+                        ct_hash: r.get(2)?,
+                        envelope: r.get(3)?,
+                        documents: r.get(4)?,
+                        received_at: r.get(5)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(err)
+        })
+        .await
+    }
+
+    async fn pending_counts(&self) -> DbResult<Vec<PendingCount>> {
+        self.run(|c| {
+            let mut stmt = c
+                .prepare(
+                    "SELECT van_id, COUNT(*), SUM(documents), MIN(received_at) FROM pending_batches \
+                     GROUP BY van_id ORDER BY van_id",
+                )
+                .map_err(err)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(PendingCount {
+                        van_id: r.get(0)?,
+                        batches: r.get(1)?,
+                        documents: r.get(2)?,
+                        oldest: r.get(3)?,
+                    })
+                })
+                .map_err(err)?;
+            rows.collect::<Result<_, _>>().map_err(err)
         })
         .await
     }

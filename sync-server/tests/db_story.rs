@@ -113,6 +113,62 @@ async fn story(db: &dyn CenterDb) {
     );
     assert_eq!(db.vans().await.expect("vans"), vec![v1, revoked]);
 
+    // A batch whose blobs are not in yet is held pending, one per van and sequence number, the
+    // newest few per van; committing the batch drops it.
+    let pending = |van: &str, seq: i64, envelope: &[u8], documents: i64| PendingBatch {
+        van_id: van.into(),
+        seq,
+        ct_hash: vec![seq as u8; 32],
+        envelope: envelope.to_vec(),
+        documents,
+        received_at: T0.into(),
+    };
+    assert_eq!(db.pending("van-01", 1).await.expect("pending"), None);
+    assert!(db.pending_counts().await.expect("counts").is_empty());
+    db.put_pending(&pending("van-01", 1, b"first try", 2))
+        .await
+        .expect("put pending");
+    db.put_pending(&pending("van-01", 1, b"rebuilt", 2))
+        .await
+        .expect("replace pending");
+    assert_eq!(
+        db.pending("van-01", 1).await.expect("pending"),
+        Some(pending("van-01", 1, b"rebuilt", 2))
+    );
+    db.put_pending(&pending("van-02", 7, b"other van", 5))
+        .await
+        .expect("other van");
+    for seq in 2..=(PENDING_PER_VAN + 1) {
+        db.put_pending(&pending("van-01", seq, b"later", 1))
+            .await
+            .expect("later");
+    }
+    assert_eq!(
+        db.pending("van-01", 1).await.expect("pending"),
+        None,
+        "only the newest {PENDING_PER_VAN} of a van are kept"
+    );
+    assert_eq!(
+        db.pending_counts().await.expect("counts"),
+        vec![
+            PendingCount {
+                van_id: "van-01".into(),
+                batches: PENDING_PER_VAN,
+                documents: PENDING_PER_VAN,
+                oldest: T0.into(),
+            },
+            PendingCount {
+                van_id: "van-02".into(),
+                batches: 1,
+                documents: 5,
+                oldest: T0.into(),
+            },
+        ]
+    );
+    db.put_pending(&pending("van-01", 1, b"again", 2))
+        .await
+        .expect("pending 1 again");
+
     // A batch, its documents and their changes arrive together.
     let (d1, d2) = (
         doc("app-1", "van-01", "rabat", "captured"),
@@ -123,6 +179,15 @@ async fn story(db: &dyn CenterDb) {
     db.commit_batch(&b1, &[d1.clone(), d2.clone()], "van:van-01")
         .await
         .expect("commit 1");
+    assert_eq!(
+        db.pending("van-01", 1).await.expect("pending"),
+        None,
+        "a committed batch is no longer pending"
+    );
+    assert!(
+        db.pending("van-01", 2).await.expect("pending").is_some(),
+        "other batches stay"
+    );
     assert_eq!(db.batch("van-01", 1).await.expect("batch"), Some(b1.clone()));
     assert_eq!(db.batch("van-02", 1).await.expect("other van's batch"), None);
     let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();

@@ -3,8 +3,10 @@
 //! 0. the van's key rotation statements are posted, oldest first, so the center knows the key that
 //!    signs what follows;
 //! 1. each batch is posted (civil data and history first, so the center learns of every applicant);
-//! 2. the blobs the center still needs are uploaded in checksummed chunks, resuming where the center
-//!    says it stopped, within a bandwidth cap; then the batch is posted again and its receipt stored;
+//!    the center keeps it and names the blobs it lacks;
+//! 2. those blobs are uploaded in checksummed chunks, resuming where the center says it stopped,
+//!    within a bandwidth cap; then a small signed commit names the batch (its envelope does not cross
+//!    the link twice) and the receipt is stored;
 //! 3. updates made at the centers are pulled and merged, then the appointment lists of the van's
 //!    coming drives;
 //! 4. receipted enrollments are purged after the retention period, and ended drives' appointments.
@@ -155,8 +157,20 @@ struct Agent<'a> {
     van_id: String,
     report: SyncReport,
     cap: Cap,
-    /// Whether the center answers [`blob::MISSING_PATH`] (one older than the question does not).
-    asks_missing: bool,
+}
+
+/// Envelope posts and commits one batch may take before the agent gives up for this sync (each
+/// `202` is followed by an upload of what the center lacks, so more means the uploads do not stick).
+const MAX_BATCH_ROUNDS: usize = 8;
+
+/// The signed body that names `batch` when committing it.
+fn batch_commit(batch: &qafila_store::OutboundBatch) -> Result<Vec<u8>, SyncError> {
+    let env = qafila_wire::Envelope::from_bytes(&batch.envelope).map_err(StoreError::from)?;
+    serde_json::to_vec(&qafila_wire::BatchCommit {
+        seq: batch.seq,
+        ciphertext_sha256: hex::encode(env.ciphertext_hash()),
+    })
+    .map_err(|e| unreachable(e.to_string()))
 }
 
 /// The bandwidth cap shared by concurrent uploads.
@@ -197,7 +211,6 @@ pub async fn sync_once(
         opts: opts.clone(),
         van_id,
         report: SyncReport::default(),
-        asks_missing: true,
         cap: Cap {
             rate: opts.bandwidth_bytes_per_sec,
             started: Instant::now(),
@@ -288,18 +301,30 @@ impl Agent<'_> {
                 seq: batch.seq,
                 documents: batch.documents,
             });
-            // Blobs first when the center can say which it lacks, so the envelope crosses the link once;
-            // a center that cannot say names them in its reply to the envelope, as before.
-            if self.asks_missing && !batch.blobs.is_empty() {
-                match self.missing_blobs(&batch.blobs).await? {
-                    Some(missing) => self.upload_missing(missing, progress).await?,
-                    None => self.asks_missing = false,
-                }
-            }
+            let commit = batch_commit(&batch)?;
+            // The envelope (civil data) goes first, so the center learns of every applicant before the
+            // biometrics cross a slow link. It keeps the envelope and answers 202 with the blobs it
+            // lacks; once they are up, a small signed commit names the batch instead of sending it again.
+            // A center that no longer holds it (or one too old to) answers 404, and the envelope is sent again.
+            let mut held = false;
+            let mut rounds = 0;
             loop {
-                let url = format!("{}/v1/batches", self.base);
-                let resp = self.send(|c| c.post(&url).body(batch.envelope.clone())).await?;
-                self.report.bytes_up += batch.envelope.len() as u64;
+                rounds += 1;
+                if rounds > MAX_BATCH_ROUNDS {
+                    return Err(unreachable(format!(
+                        "batch {} still lacks blobs after {MAX_BATCH_ROUNDS} uploads",
+                        batch.seq
+                    )));
+                }
+                let resp = if held {
+                    self.send_signed(reqwest::Method::POST, qafila_wire::batch::COMMIT_PATH, commit.clone())
+                        .await?
+                } else {
+                    let url = format!("{}/v1/batches", self.base);
+                    let resp = self.send(|c| c.post(&url).body(batch.envelope.clone())).await?;
+                    self.report.bytes_up += batch.envelope.len() as u64;
+                    resp
+                };
                 match resp.status().as_u16() {
                     200 => {
                         let receipt = resp.bytes().await.map_err(|e| unreachable(e.to_string()))?;
@@ -310,13 +335,12 @@ impl Agent<'_> {
                         break;
                     }
                     202 => {
-                        let body: serde_json::Value = resp.json().await.map_err(|e| unreachable(e.to_string()))?;
-                        let missing: Vec<String> = body["missing_blobs"]
-                            .as_array()
-                            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-                            .unwrap_or_default();
-                        self.upload_missing(missing, progress).await?;
+                        let answer: blob::MissingBlobs = resp.json().await.map_err(|e| unreachable(e.to_string()))?;
+                        self.upload_missing(answer.missing_blobs, &batch.blobs, progress)
+                            .await?;
+                        held = true;
                     }
+                    404 | 405 if held => held = false,
                     _ => match refused(resp).await {
                         // This center lacks history the other one acknowledged (it has not replicated
                         // yet): send the documents whole, once.
@@ -332,37 +356,16 @@ impl Agent<'_> {
         Ok(())
     }
 
-    /// Asks the center which of a batch's blobs it lacks; `None` if it does not know the question.
-    async fn missing_blobs(&mut self, blobs: &[String]) -> Result<Option<Vec<String>>, SyncError> {
-        let mut missing = Vec::new();
-        for part in blobs.chunks(blob::MAX_MISSING_QUERY) {
-            let body = serde_json::to_vec(&blob::MissingQuery { blobs: part.to_vec() })
-                .map_err(|e| unreachable(e.to_string()))?;
-            let sent = body.len() as u64;
-            let resp = self
-                .send_signed(reqwest::Method::POST, blob::MISSING_PATH, body)
-                .await?;
-            self.report.bytes_up += sent;
-            match resp.status().as_u16() {
-                200 => {
-                    let answer: blob::MissingBlobs = resp.json().await.map_err(|e| unreachable(e.to_string()))?;
-                    // Only what was asked is sent, whatever the answer names.
-                    let asked: std::collections::BTreeSet<&String> = part.iter().collect();
-                    missing.extend(answer.missing_blobs.into_iter().filter(|m| asked.contains(m)));
-                }
-                404 | 405 => return Ok(None),
-                _ => return Err(refused(resp).await),
-            }
-        }
-        Ok(Some(missing))
-    }
-
-    /// Reads the named blobs' transfer forms from the store and uploads them.
+    /// Reads the named blobs' transfer forms from the store and uploads them; only blobs of the
+    /// batch are sent, whatever the center names.
     async fn upload_missing(
         &mut self,
         missing: Vec<String>,
+        batch_blobs: &[String],
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(), SyncError> {
+        let ours: std::collections::BTreeSet<&String> = batch_blobs.iter().collect();
+        let missing: std::collections::BTreeSet<String> = missing.into_iter().filter(|m| ours.contains(m)).collect();
         let mut forms = Vec::with_capacity(missing.len());
         for sha in missing {
             let t = self.van.transfer_blob(&sha)?;

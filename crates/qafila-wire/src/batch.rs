@@ -9,6 +9,20 @@ use uuid::Uuid;
 
 use crate::{WireError, cbor};
 
+/// Path of the signed `POST` by which a van asks a center to accept a batch whose envelope it sent
+/// earlier (and got `202` for), now that the blobs are uploaded: the envelope crosses the link once.
+pub const COMMIT_PATH: &str = "/v1/batches/commit";
+
+/// The body of [`COMMIT_PATH`] (JSON): which batch, named by its sequence number and ciphertext.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchCommit {
+    /// The batch's sequence number.
+    pub seq: u64,
+    /// SHA-256 of the envelope's ciphertext, lower-case hex.
+    pub ciphertext_sha256: String,
+}
+
 /// What a van sends: the changes of many enrollments in one round trip.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

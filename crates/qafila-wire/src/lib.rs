@@ -30,7 +30,9 @@ pub mod tls;
 pub mod usb;
 
 pub use appointments::{Appointment, AppointmentList, PartialName, Prefill};
-pub use batch::{BatchPayload, BlobManifest, DocumentChanges, ReplicatedBatch, ReplicationPayload, UpdatePayload};
+pub use batch::{
+    BatchCommit, BatchPayload, BlobManifest, DocumentChanges, ReplicatedBatch, ReplicationPayload, UpdatePayload,
+};
 pub use envelope::{Envelope, Kind};
 pub use error::WireError;
 pub use receipt::{DocumentReceipt, Receipt, SignedReceipt};

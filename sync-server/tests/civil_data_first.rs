@@ -1,0 +1,347 @@
+//! Civil data first: a van posts a batch's envelope before its blobs, the center keeps it (and
+//! knows of the applicants) until the blobs are in, and a small signed commit then names the batch,
+//! so the envelope crosses the link once. A center that lost the envelope gets it whole again.
+//! The question "which of these blobs do you lack?" (`POST /v1/blobs/missing`) is checked here too.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use chrono::Utc;
+use qafila_server::keys::CenterKeys;
+use qafila_server::sqlite::SqliteDb;
+use qafila_store::{Van, sample};
+use qafila_sync::{SyncOptions, sync_once};
+use qafila_wire::{BatchCommit, blob, request};
+fn opts() -> SyncOptions {
+    SyncOptions {
+        retention: chrono::Duration::days(30),
+        freeze: "warn",
+        ..SyncOptions::default()
+    }
+}
+
+fn enroll(v: &mut Van, seed: u64) -> String {
+    let (r, b) = sample::complete(seed, "VAN-07", "SUP", Utc::now());
+    let id = v.enroll(r, &b).expect("enroll");
+    v.seal(&id, None).expect("seal");
+    id.to_string()
+}
+
+/// Posts the question as the van would, signed by `signer`; returns the status and the JSON body.
+async fn ask(s: &common::Server, signer: &Van, body: &[u8]) -> (StatusCode, serde_json::Value) {
+    let sig = signer.sign_request("POST", blob::MISSING_PATH, body);
+    let resp = s
+        .http
+        .post(format!("{}{}", s.url, blob::MISSING_PATH))
+        .header(request::SENDER, "VAN-07")
+        .header(request::SIGNATURE, sig)
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("ask");
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or_default())
+}
+
+/// Posts a signed commit as the van would, signed by `signer`; returns the status and the body.
+async fn commit(s: &common::Server, signer: &Van, body: &[u8]) -> (StatusCode, Vec<u8>) {
+    let sig = signer.sign_request("POST", qafila_wire::batch::COMMIT_PATH, body);
+    let resp = s
+        .http
+        .post(format!("{}{}", s.url, qafila_wire::batch::COMMIT_PATH))
+        .header(request::SENDER, "VAN-07")
+        .header(request::SIGNATURE, sig)
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("commit");
+    (resp.status(), resp.bytes().await.expect("body").to_vec())
+}
+
+fn json(body: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(body).unwrap_or_default()
+}
+
+/// A center on loopback whose requests are logged (method and path, in arrival order), and whose
+/// commit route answers 404 when `forgets` is set, as a center that lost its pending batches would.
+async fn recorded_center(dir: &std::path::Path, forgets: bool) -> (common::Server, Arc<Mutex<Vec<String>>>) {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let seen = log.clone();
+    let s = common::start_with(
+        Arc::new(SqliteDb::open(&dir.join("center.db")).expect("db")),
+        CenterKeys::generate("rabat").expect("keys"),
+        vec![],
+        |center| async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let url = format!("http://{}", listener.local_addr().expect("addr"));
+            let mut app = qafila_server::http::router(center);
+            if forgets {
+                app = axum::Router::new()
+                    .route(
+                        qafila_wire::batch::COMMIT_PATH,
+                        axum::routing::post(|| async { StatusCode::NOT_FOUND }),
+                    )
+                    .fallback_service(app);
+            }
+            let app = app.layer(axum::middleware::from_fn(
+                move |req: axum::extract::Request, next: axum::middleware::Next| {
+                    let seen = seen.clone();
+                    async move {
+                        seen.lock()
+                            .expect("log")
+                            .push(format!("{} {}", req.method(), req.uri().path()));
+                        next.run(req).await
+                    }
+                },
+            ));
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            url
+        },
+    )
+    .await;
+    (s, log)
+}
+
+#[tokio::test]
+async fn the_envelope_goes_first_and_crosses_once() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (s, log) = recorded_center(tmp.path(), false).await;
+    let mut van = common::van(tmp.path(), &s).await;
+    enroll(&mut van, 31);
+    enroll(&mut van, 32);
+
+    let report = sync_once(&mut van, &s.url, &opts(), &mut |_| {}).await.expect("sync");
+    assert_eq!((report.batches, report.documents), (1, 2));
+    assert!(report.blobs >= 22, "two portraits and twenty prints: {}", report.blobs);
+    let log = log.lock().expect("log").clone();
+    let at = |what: &str| log.iter().position(|l| l.starts_with(what));
+    let envelope = at("POST /v1/batches").expect("the envelope was posted");
+    let first_blob = at("PATCH /v1/blobs/").expect("blobs were uploaded");
+    let committed = at(&format!("POST {}", qafila_wire::batch::COMMIT_PATH)).expect("the batch was committed");
+    assert!(envelope < first_blob, "civil data before biometrics: {log:?}");
+    let last_blob = log
+        .iter()
+        .rposition(|l| l.starts_with("PATCH /v1/blobs/"))
+        .expect("blobs");
+    assert!(last_blob < committed, "committed after the last blob: {log:?}");
+    assert_eq!(
+        log.iter().filter(|l| *l == "POST /v1/batches").count(),
+        1,
+        "the envelope crossed once: {log:?}"
+    );
+    assert_eq!(s.center.metrics().batches_awaiting_blobs(), 1);
+    assert_eq!(s.center.metrics().batches_accepted(), 1);
+    assert_eq!(
+        s.center.db().pending("VAN-07", 1).await.expect("pending"),
+        None,
+        "the accepted batch is no longer held pending"
+    );
+    assert_eq!(van.sync_status().expect("status").documents_pending, 0);
+}
+
+#[tokio::test]
+async fn the_center_knows_the_applicants_before_their_biometrics() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = common::start(tmp.path()).await;
+    let mut van = common::van(tmp.path(), &s).await;
+    enroll(&mut van, 41);
+    enroll(&mut van, 42);
+    enroll(&mut van, 43);
+    let batch = van.next_batch(500).expect("batch").expect("one batch");
+    let env = qafila_wire::Envelope::from_bytes(&batch.envelope).expect("envelope");
+    let named = |hash: String| {
+        serde_json::to_vec(&BatchCommit {
+            seq: batch.seq,
+            ciphertext_sha256: hash,
+        })
+        .expect("commit body")
+    };
+    let right = named(hex::encode(env.ciphertext_hash()));
+
+    // The envelope alone: 202 with every blob, and the center holds the three applicants.
+    let resp = s
+        .http
+        .post(format!("{}/v1/batches", s.url))
+        .body(batch.envelope.clone())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let missing: blob::MissingBlobs = resp.json().await.expect("missing list");
+    assert_eq!(missing.missing_blobs.len(), batch.blobs.len());
+    let overview = qafila_server::fleet::overview(&s.center).await.expect("overview");
+    assert_eq!(overview["awaiting_blobs"], 3, "{overview}");
+    assert_eq!(overview["fleet"][0]["awaiting_blobs"]["documents"], 3, "{overview}");
+    assert_eq!(overview["fleet"][0]["awaiting_blobs"]["batches"], 1, "{overview}");
+    let held = s
+        .center
+        .db()
+        .pending("VAN-07", batch.seq as i64)
+        .await
+        .expect("pending");
+    assert_eq!(held.map(|p| p.envelope), Some(batch.envelope.clone()));
+
+    // Committing before the blobs are in names the same blobs again; nothing is accepted.
+    let (status, body) = commit(&s, &van, &right).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{}", json(&body));
+    assert_eq!(
+        json(&body)["missing_blobs"].as_array().map(Vec::len),
+        Some(batch.blobs.len())
+    );
+    assert_eq!(s.center.metrics().batches_accepted(), 0);
+
+    // Bad commits: each a named error, and the pending batch stays.
+    let (status, body) = commit(&s, &van, &named("ab".repeat(32))).await;
+    assert_eq!(
+        (status, json(&body)["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    assert!(
+        json(&body)["message"].as_str().unwrap_or("").contains("send it whole"),
+        "{}",
+        json(&body)
+    );
+    let (status, body) = commit(&s, &van, &named("not hex".into())).await;
+    assert_eq!(
+        (status, json(&body)["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("malformed"))
+    );
+    assert!(
+        json(&body)["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("ciphertext_sha256"),
+        "{}",
+        json(&body)
+    );
+    let (status, body) = commit(&s, &van, b"{\"seq\": 1}").await;
+    assert_eq!(
+        (status, json(&body)["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("malformed"))
+    );
+    assert!(json(&body)["message"].as_str().unwrap_or("").contains("batch commit"));
+    let resp = s
+        .http
+        .post(format!("{}{}", s.url, qafila_wire::batch::COMMIT_PATH))
+        .header(request::SENDER, "VAN-07")
+        .header(request::SIGNATURE, "00".repeat(64))
+        .body(right.clone())
+        .send()
+        .await
+        .expect("forged");
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(
+        s.center
+            .db()
+            .pending("VAN-07", batch.seq as i64)
+            .await
+            .expect("pending")
+            .is_some()
+    );
+
+    // The van's agent finishes the job: receipted, and nothing is held pending any more.
+    let report = sync_once(&mut van, &s.url, &opts(), &mut |_| {}).await.expect("sync");
+    assert_eq!((report.batches, report.documents), (1, 3));
+    let overview = qafila_server::fleet::overview(&s.center).await.expect("overview");
+    assert_eq!(overview["awaiting_blobs"], 0, "{overview}");
+    assert_eq!(
+        overview["fleet"][0]["awaiting_blobs"],
+        serde_json::Value::Null,
+        "{overview}"
+    );
+
+    // A replayed commit answers the receipt the center gave.
+    let (status, body) = commit(&s, &van, &right).await;
+    assert_eq!(status, StatusCode::OK);
+    let stored = s
+        .center
+        .db()
+        .batch("VAN-07", batch.seq as i64)
+        .await
+        .expect("batch")
+        .expect("accepted");
+    assert_eq!(body, stored.receipt);
+}
+
+#[tokio::test]
+async fn a_center_that_forgot_the_envelope_gets_it_whole() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (s, log) = recorded_center(tmp.path(), true).await;
+    let mut van = common::van(tmp.path(), &s).await;
+    enroll(&mut van, 51);
+    let report = sync_once(&mut van, &s.url, &opts(), &mut |_| {}).await.expect("sync");
+    assert_eq!((report.batches, report.documents), (1, 1));
+    let log = log.lock().expect("log").clone();
+    assert_eq!(
+        log.iter().filter(|l| *l == "POST /v1/batches").count(),
+        2,
+        "sent again after the commit was not understood: {log:?}"
+    );
+    assert_eq!(s.center.metrics().batches_accepted(), 1);
+    assert_eq!(van.sync_status().expect("status").documents_pending, 0);
+}
+
+#[tokio::test]
+async fn the_center_says_which_blobs_it_lacks() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = common::start(tmp.path()).await;
+    let mut van = common::van(tmp.path(), &s).await;
+    enroll(&mut van, 31);
+    enroll(&mut van, 32);
+    sync_once(&mut van, &s.url, &opts(), &mut |_| {}).await.expect("sync");
+
+    // The question itself: only complete blobs count as held, each missing name comes back once.
+    let held: Vec<String> = s
+        .center
+        .db()
+        .blobs_after(0, 100)
+        .await
+        .expect("blobs")
+        .into_iter()
+        .map(|(_, sha)| sha)
+        .collect();
+    let unknown = "0f".repeat(32);
+    let query = blob::MissingQuery {
+        blobs: vec![held[0].clone(), unknown.clone(), held[1].clone(), unknown.clone()],
+    };
+    let (status, body) = ask(&s, &van, &serde_json::to_vec(&query).unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["missing_blobs"], serde_json::json!([unknown]));
+
+    // Bad questions: named errors, nothing changed.
+    let (status, body) = ask(&s, &van, br#"{"blobs": ["not-a-name"]}"#).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_blob")),
+        "{body}"
+    );
+    assert!(body["message"].as_str().unwrap_or("").contains("not-a-name"), "{body}");
+    let (status, body) = ask(&s, &van, b"[1, 2, 3]").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("malformed")),
+        "{body}"
+    );
+    assert!(body["message"].as_str().unwrap_or("").contains("blobs query"), "{body}");
+    let too_many = blob::MissingQuery {
+        blobs: vec![unknown.clone(); blob::MAX_MISSING_QUERY + 1],
+    };
+    let (status, body) = ask(&s, &van, &serde_json::to_vec(&too_many).unwrap()).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")),
+        "{body}"
+    );
+    let resp = s
+        .http
+        .post(format!("{}{}", s.url, blob::MISSING_PATH))
+        .header(request::SENDER, "VAN-07")
+        .header(request::SIGNATURE, "00".repeat(64))
+        .body(serde_json::to_vec(&query).unwrap())
+        .send()
+        .await
+        .expect("forged");
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}
