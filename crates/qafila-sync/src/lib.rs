@@ -222,7 +222,6 @@ pub async fn sync_once(
     a.announce_keys().await?;
     a.push(progress).await?;
     a.pull().await?;
-    a.pull_appointments().await?;
     a.report.purged = a.van.purge_receipted(a.opts.retention)?;
     a.van.purge_appointments(chrono::Utc::now().date_naive())?;
     a.send_report().await?;
@@ -412,14 +411,31 @@ impl Agent<'_> {
         first_error.map_or(Ok(()), Err)
     }
 
+    /// Pulls the updates made at the centers, and the appointment lists of the van's drives not yet
+    /// ended. The two are asked at once: on a link with 600 ms of round trip, each request made in
+    /// turn costs that much. A center too old to publish appointments (404) is not an error: the van
+    /// enrolls walk-ins all the same.
     async fn pull(&mut self) -> Result<(), SyncError> {
+        let path = format!("/v1/vans/{}/appointments", self.van_id);
+        let (appointments, first) = {
+            let this = &*self;
+            tokio::join!(this.signed(reqwest::Method::GET, &path, Vec::new()), this.first_updates())
+        };
+        let (center, mut page) = first?;
+        let (appointments, retries) = appointments?;
+        self.report.retries += retries;
+        match appointments.status().as_u16() {
+            204 | 404 => {}
+            200 => {
+                let pack = appointments.bytes().await.map_err(|e| unreachable(e.to_string()))?;
+                self.report.appointments += self.van.apply_appointments(&pack)?;
+            }
+            _ => return Err(refused(appointments).await),
+        }
+        // The center that answers signs the updates; the cursor is per center.
+        let Some(center) = center else { return Ok(()) };
         loop {
-            // The center that answers signs the updates; the cursor is per center.
-            let center = self.center_id().await?;
-            let Some(center) = center else { return Ok(()) };
-            let since = self.van.update_cursor(&center)?;
-            let path = format!("/v1/vans/{}/updates?since={since}", self.van_id);
-            let resp = self.send_signed(reqwest::Method::GET, &path, Vec::new()).await?;
+            let Some(resp) = page else { return Ok(()) };
             match resp.status().as_u16() {
                 204 => return Ok(()),
                 200 => {
@@ -428,23 +444,32 @@ impl Agent<'_> {
                 }
                 _ => return Err(refused(resp).await),
             }
+            let (next, retries) = self.updates_page(&center).await?;
+            self.report.retries += retries;
+            page = Some(next);
         }
     }
 
-    /// Pulls the appointment lists of the van's drives not yet ended. A center too old to publish
-    /// them (404) is not an error: the van enrolls walk-ins all the same.
-    async fn pull_appointments(&mut self) -> Result<(), SyncError> {
-        let path = format!("/v1/vans/{}/appointments", self.van_id);
-        let resp = self.send_signed(reqwest::Method::GET, &path, Vec::new()).await?;
-        match resp.status().as_u16() {
-            204 | 404 => Ok(()),
-            200 => {
-                let pack = resp.bytes().await.map_err(|e| unreachable(e.to_string()))?;
-                self.report.appointments += self.van.apply_appointments(&pack)?;
-                Ok(())
-            }
-            _ => Err(refused(resp).await),
+    /// Which center answers, and its first page of updates (`None` when it gives no name).
+    async fn first_updates(&self) -> Result<(Option<String>, Option<reqwest::Response>), SyncError> {
+        let url = format!("{}/v1/status", self.base);
+        let (resp, _) = send(&self.http, &self.opts, |c| c.get(&url)).await?;
+        if !resp.status().is_success() {
+            return Err(refused(resp).await);
         }
+        let v: serde_json::Value = resp.json().await.map_err(|e| unreachable(e.to_string()))?;
+        let Some(center) = v["center"].as_str().map(str::to_owned) else {
+            return Ok((None, None));
+        };
+        let (page, _) = self.updates_page(&center).await?;
+        Ok((Some(center), Some(page)))
+    }
+
+    /// The next page of updates from `center`, after the van's cursor for it.
+    async fn updates_page(&self, center: &str) -> Result<(reqwest::Response, usize), SyncError> {
+        let since = self.van.update_cursor(center)?;
+        let path = format!("/v1/vans/{}/updates?since={since}", self.van_id);
+        self.signed(reqwest::Method::GET, &path, Vec::new()).await
     }
 
     /// Tells the center how this van is doing (its fleet view). A center too old to know the
@@ -478,12 +503,24 @@ impl Agent<'_> {
         path: &str,
         body: Vec<u8>,
     ) -> Result<reqwest::Response, SyncError> {
+        let (resp, retries) = self.signed(method, path, body).await?;
+        self.report.retries += retries;
+        Ok(resp)
+    }
+
+    /// [`Agent::send_signed`] without counting retries, for requests made side by side.
+    async fn signed(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<(reqwest::Response, usize), SyncError> {
         let sig = self.van.sign_request(method.as_str(), path, &body);
-        let (url, van_id) = (format!("{}{path}", self.base), self.van_id.clone());
-        self.send(|c| {
+        let (url, van_id) = (format!("{}{path}", self.base), &self.van_id);
+        send(&self.http, &self.opts, |c| {
             let req = c
                 .request(method.clone(), &url)
-                .header(request::SENDER, &van_id)
+                .header(request::SENDER, van_id)
                 .header(request::SIGNATURE, &sig);
             if body.is_empty() {
                 req
@@ -492,16 +529,6 @@ impl Agent<'_> {
             }
         })
         .await
-    }
-
-    async fn center_id(&mut self) -> Result<Option<String>, SyncError> {
-        let url = format!("{}/v1/status", self.base);
-        let resp = self.send(|c| c.get(&url)).await?;
-        if !resp.status().is_success() {
-            return Err(refused(resp).await);
-        }
-        let v: serde_json::Value = resp.json().await.map_err(|e| unreachable(e.to_string()))?;
-        Ok(v["center"].as_str().map(str::to_owned))
     }
 
     /// Sends a request, retrying network failures and server errors with backoff and jitter.
