@@ -457,6 +457,44 @@ fn tls_cost() {
     );
 }
 
+/// A van named `id` with a sealed enrollment per seed, registered at `center`.
+async fn shaped_van(
+    dir: &std::path::Path,
+    center: &Center,
+    info: &qafila_server::keys::PublicInfo,
+    id: &str,
+    seeds: std::ops::Range<u64>,
+) -> qafila_store::Van {
+    let mut van = qafila_store::Store::init(
+        &dir.join(id),
+        qafila_store::InitOptions {
+            van_id: id.into(),
+            operator_id: "OP".into(),
+            passphrase: "bench passphrase".into(),
+            recovery: None,
+            kdf_log_n: 10,
+        },
+    )
+    .expect("van");
+    van.add_center(&info.center, &info.verifying_key, &info.recipient)
+        .expect("center");
+    let update = van.update_recipient().expect("update key");
+    center
+        .register_van(
+            id,
+            &hex::encode(van.store().public_key().expect("key").as_bytes()),
+            &update,
+        )
+        .await
+        .expect("register");
+    for seed in seeds {
+        let (r, b) = qafila_store::sample::complete(seed, id, "OP", Utc::now());
+        let eid = van.enroll(r, &b).expect("enroll");
+        van.seal(&eid, None).expect("seal");
+    }
+    van
+}
+
 fn shaped() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -476,70 +514,55 @@ fn shaped() {
         );
         tokio::spawn(async move { axum::serve(l, app).await });
 
-        let mut van = qafila_store::Store::init(
-            &tmp.path().join("van"),
-            qafila_store::InitOptions {
-                van_id: "VAN-SHAPED".into(),
-                operator_id: "OP".into(),
-                passphrase: "bench passphrase".into(),
-                recovery: None,
-                kdf_log_n: 10,
-            },
-        )
-        .expect("van");
-        van.add_center(&info.center, &info.verifying_key, &info.recipient)
-            .expect("center");
-        let update = van.update_recipient().expect("update key");
-        center
-            .register_van(
-                "VAN-SHAPED",
-                &hex::encode(van.store().public_key().expect("key").as_bytes()),
-                &update,
-            )
-            .await
-            .expect("register");
         let n = 8;
-        for seed in 0..n {
-            let (r, b) = qafila_store::sample::complete(seed, "VAN-SHAPED", "OP", Utc::now());
-            let id = van.enroll(r, &b).expect("enroll");
-            van.seal(&id, None).expect("seal");
-        }
-        // The encrypted payload: the envelope and every blob's transfer form, as built for sending.
-        let batch = van.next_batch(500).expect("batch").expect("some");
-        let mut payload = batch.envelope.len();
-        for sha in &batch.blobs {
-            payload += van.transfer_blob(sha).expect("transfer").len();
-        }
         let shaping = |cuts: bool| Shaping {
             bandwidth_bytes_per_sec: Some(512_000 / 8),
             latency: Duration::from_millis(300),
             cut_every_mean: cuts.then(|| Duration::from_secs(20)),
         };
-        let proxy = FaultProxy::start(
-            upstream,
-            ProxyConfig {
-                seed: 7,
-                faults: Faults::default(),
-                shaping: shaping(true),
-            },
-        )
-        .await
-        .expect("proxy");
-        let opts = qafila_sync::SyncOptions {
-            backoff: Duration::from_millis(200),
-            ..Default::default()
-        };
-        let t = Instant::now();
-        loop {
-            match qafila_sync::sync_once(&mut van, &proxy.url(), &opts, &mut |_| {}).await {
-                Ok(_) => break,
-                Err(qafila_sync::SyncError::Unreachable { .. }) => continue,
-                Err(e) => panic!("{e}"),
+        // The same van's sync through the shaped link with cuts (the figure), then another van with
+        // as many enrollments through the same link without cuts, to tell what the protocol costs from
+        // what the cuts cost.
+        let mut runs = Vec::new();
+        // Other seeds for the second van: blobs are named by their content, and the center would
+        // already hold the first van's.
+        for (name, cuts, seeds) in [("VAN-SHAPED", true, 0..n), ("VAN-CALM", false, 1000..1000 + n)] {
+            let mut van = shaped_van(tmp.path(), &center, &info, name, seeds).await;
+            // The encrypted payload: the envelope and every blob's transfer form, as built for sending.
+            let batch = van.next_batch(500).expect("batch").expect("some");
+            let mut payload = batch.envelope.len();
+            for sha in &batch.blobs {
+                payload += van.transfer_blob(sha).expect("transfer").len();
             }
+            let proxy = FaultProxy::start(
+                upstream,
+                ProxyConfig {
+                    seed: 7,
+                    faults: Faults::default(),
+                    shaping: shaping(cuts),
+                },
+            )
+            .await
+            .expect("proxy");
+            let opts = qafila_sync::SyncOptions {
+                backoff: Duration::from_millis(200),
+                ..Default::default()
+            };
+            let t = Instant::now();
+            loop {
+                match qafila_sync::sync_once(&mut van, &proxy.url(), &opts, &mut |_| {}).await {
+                    Ok(_) => break,
+                    Err(qafila_sync::SyncError::Unreachable { .. }) => continue,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            let took = t.elapsed();
+            let stats = proxy.stats();
+            proxy.shutdown().await;
+            runs.push((took, stats, payload));
         }
-        let agent = t.elapsed();
-        let stats = proxy.stats();
-        proxy.shutdown().await;
+        let (agent, stats, payload) = runs.remove(0);
+        let (calm, calm_stats, calm_payload) = runs.remove(0);
 
         let bulk_proxy = FaultProxy::start(
             upstream,
@@ -586,6 +609,14 @@ fn shaped() {
             "bytes sent on the wire / encrypted payload",
             overhead,
             if overhead <= 1.05 { "met" } else { "NOT MET" }
+        );
+        println!(
+            "   {:<52} {:>8.1} s   {:.0} % of the baseline, {:.3}x the payload on the wire ({} KB)",
+            "another van, same link without cuts",
+            calm.as_secs_f64(),
+            100.0 * bulk.as_secs_f64() * calm_payload as f64 / payload as f64 / calm.as_secs_f64(),
+            calm_stats.bytes_up as f64 / calm_payload as f64,
+            calm_payload / 1000
         );
     });
 }

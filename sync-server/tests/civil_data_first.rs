@@ -64,9 +64,15 @@ fn json(body: &[u8]) -> serde_json::Value {
     serde_json::from_slice(body).unwrap_or_default()
 }
 
-/// A center on loopback whose requests are logged (method and path, in arrival order), and whose
-/// commit route answers 404 when `forgets` is set, as a center that lost its pending batches would.
-async fn recorded_center(dir: &std::path::Path, forgets: bool) -> (common::Server, Arc<Mutex<Vec<String>>>) {
+/// A center on loopback whose requests are logged (method and path, in arrival order), whose
+/// commit route answers 404 when `forgets` is set, as a center that lost its pending batches would,
+/// and which, when `loses_answers` is set, replaces the answer to each blob's first upload with a 503
+/// after storing it (as if the link had failed on the way back).
+async fn recorded_center(
+    dir: &std::path::Path,
+    forgets: bool,
+    loses_answers: bool,
+) -> (common::Server, Arc<Mutex<Vec<String>>>) {
     let log = Arc::new(Mutex::new(Vec::new()));
     let seen = log.clone();
     let s = common::start_with(
@@ -89,10 +95,18 @@ async fn recorded_center(dir: &std::path::Path, forgets: bool) -> (common::Serve
                 move |req: axum::extract::Request, next: axum::middleware::Next| {
                     let seen = seen.clone();
                     async move {
-                        seen.lock()
-                            .expect("log")
-                            .push(format!("{} {}", req.method(), req.uri().path()));
-                        next.run(req).await
+                        let line = format!("{} {}", req.method(), req.uri().path());
+                        let first = {
+                            let mut seen = seen.lock().expect("log");
+                            let first = !seen.contains(&line);
+                            seen.push(line.clone());
+                            first
+                        };
+                        let resp = next.run(req).await;
+                        if loses_answers && first && line.starts_with("PATCH ") {
+                            return axum::response::IntoResponse::into_response(StatusCode::SERVICE_UNAVAILABLE);
+                        }
+                        resp
                     }
                 },
             ));
@@ -107,7 +121,7 @@ async fn recorded_center(dir: &std::path::Path, forgets: bool) -> (common::Serve
 #[tokio::test]
 async fn the_envelope_goes_first_and_crosses_once() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let (s, log) = recorded_center(tmp.path(), false).await;
+    let (s, log) = recorded_center(tmp.path(), false, false).await;
     let mut van = common::van(tmp.path(), &s).await;
     enroll(&mut van, 31);
     enroll(&mut van, 32);
@@ -268,7 +282,7 @@ async fn the_center_knows_the_applicants_before_their_biometrics() {
 #[tokio::test]
 async fn a_center_that_forgot_the_envelope_gets_it_whole() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let (s, log) = recorded_center(tmp.path(), true).await;
+    let (s, log) = recorded_center(tmp.path(), true, false).await;
     let mut van = common::van(tmp.path(), &s).await;
     enroll(&mut van, 51);
     let report = sync_once(&mut van, &s.url, &opts(), &mut |_| {}).await.expect("sync");
@@ -281,6 +295,34 @@ async fn a_center_that_forgot_the_envelope_gets_it_whole() {
     );
     assert_eq!(s.center.metrics().batches_accepted(), 1);
     assert_eq!(van.sync_status().expect("status").documents_pending, 0);
+}
+
+#[tokio::test]
+async fn a_blob_whose_answer_was_lost_is_not_sent_again() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (s, log) = recorded_center(tmp.path(), false, true).await;
+    let mut van = common::van(tmp.path(), &s).await;
+    enroll(&mut van, 61);
+    let opts = SyncOptions {
+        backoff: std::time::Duration::from_millis(10),
+        ..opts()
+    };
+    let report = sync_once(&mut van, &s.url, &opts, &mut |_| {}).await.expect("sync");
+    assert_eq!((report.batches, report.documents), (1, 1));
+    let log = log.lock().expect("log").clone();
+    let patches: Vec<&String> = log.iter().filter(|l| l.starts_with("PATCH ")).collect();
+    assert!(patches.len() >= 11, "a portrait and ten prints: {log:?}");
+    let distinct: std::collections::BTreeSet<&&String> = patches.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        patches.len(),
+        "each blob's bytes crossed once; its retry asked first: {log:?}"
+    );
+    for p in &patches {
+        let head = p.replacen("PATCH", "HEAD", 1);
+        assert!(log.contains(&head), "{head} was asked after the lost answer: {log:?}");
+    }
+    assert!(report.retries >= patches.len(), "{}", report.retries);
 }
 
 #[tokio::test]

@@ -419,7 +419,10 @@ impl Agent<'_> {
         let path = format!("/v1/vans/{}/appointments", self.van_id);
         let (appointments, first) = {
             let this = &*self;
-            tokio::join!(this.signed(reqwest::Method::GET, &path, Vec::new()), this.first_updates())
+            tokio::join!(
+                this.signed(reqwest::Method::GET, &path, Vec::new()),
+                this.first_updates()
+            )
         };
         let (center, mut page) = first?;
         let (appointments, retries) = appointments?;
@@ -576,7 +579,7 @@ impl Upload<'_> {
             let hashed = blob::Chunk::new(chunk);
             let sig = self.van.sign_request_hashed("PATCH", &path, hashed.sha256());
             let checksum = hashed.checksum();
-            let (resp, r) = send(self.http, self.opts, |c| {
+            let patch = |c: &reqwest::Client| {
                 c.patch(&url)
                     .header(request::SENDER, self.van_id)
                     .header(request::SIGNATURE, &sig)
@@ -584,10 +587,46 @@ impl Upload<'_> {
                     .header(blob::UPLOAD_LENGTH, total)
                     .header(blob::UPLOAD_CHECKSUM, &checksum)
                     .body(chunk.to_vec())
-            })
-            .await?;
-            retries += r;
-            sent += chunk.len() as u64;
+            };
+            let mut answer = None;
+            let mut last = String::new();
+            for attempt in 0..self.opts.attempts.max(1) {
+                if attempt > 0 {
+                    retries += 1;
+                    tokio::time::sleep(backoff(self.opts.backoff, attempt)).await;
+                    // The chunk may have reached the center with only its answer lost (a link cut
+                    // on the way back): ask how much it holds before sending the bytes again.
+                    if let Outcome::Done(head) = try_once(self.http.head(&url)).await
+                        && head.status().is_success()
+                        && let Some(held) = header_u64(&head, blob::UPLOAD_OFFSET)
+                        && held != offset
+                    {
+                        answer = Some(Held(held));
+                        break;
+                    }
+                }
+                sent += chunk.len() as u64;
+                match try_once(patch(self.http)).await {
+                    Outcome::Done(r) => {
+                        answer = Some(Answered(r));
+                        break;
+                    }
+                    Outcome::Retry(why) => last = why,
+                }
+            }
+            let resp = match answer {
+                Some(Held(held)) => {
+                    offset = held;
+                    continue;
+                }
+                Some(Answered(r)) => r,
+                None => {
+                    return Err(SyncError::Unreachable {
+                        attempts: self.opts.attempts,
+                        last,
+                    });
+                }
+            };
             match resp.status().as_u16() {
                 204 => offset = header_u64(&resp, blob::UPLOAD_OFFSET).unwrap_or(end),
                 // The center holds a different amount than we thought (an earlier chunk did arrive): resume there.
@@ -601,6 +640,15 @@ impl Upload<'_> {
         Ok((sha.to_owned(), total, sent, retries))
     }
 }
+
+/// How a chunk's upload ended.
+enum ChunkAnswer {
+    /// The center answered the `PATCH`.
+    Answered(reqwest::Response),
+    /// A retry found the center holding this much (the chunk arrived, its answer did not).
+    Held(u64),
+}
+use ChunkAnswer::{Answered, Held};
 
 /// Sends a request, retrying network failures and server errors with backoff and jitter.
 async fn send(
