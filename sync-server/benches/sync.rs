@@ -546,6 +546,10 @@ fn shaped() {
             .expect("proxy");
             let opts = qafila_sync::SyncOptions {
                 backoff: Duration::from_millis(200),
+                parallel_uploads: std::env::var("QAFILA_BENCH_UPLOADS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(qafila_sync::SyncOptions::default().parallel_uploads),
                 ..Default::default()
             };
             let t = Instant::now();

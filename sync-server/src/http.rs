@@ -325,19 +325,8 @@ async fn post_commit(
             header(&h, request::SIGNATURE)?,
         )
         .await?;
-    let malformed = |reason: String| {
-        ApiError(CenterError::Wire(qafila_wire::WireError::Malformed {
-            what: "batch commit",
-            reason,
-        }))
-    };
-    let commit: qafila_wire::BatchCommit = serde_json::from_slice(&body)
-        .map_err(|e| malformed(format!("expected {{\"seq\": n, \"ciphertext_sha256\": hex}}: {e}")))?;
-    let ct_hash = hex::decode(&commit.ciphertext_sha256)
-        .ok()
-        .filter(|h| h.len() == 32)
-        .ok_or_else(|| malformed("ciphertext_sha256: not 64 hex digits".into()))?;
-    let ingested = c.commit_pending(&van.id, commit.seq, &ct_hash).await?;
+    let (seq, ct_hash) = qafila_wire::BatchCommit::parse(&body).map_err(|e| ApiError(CenterError::Wire(e)))?;
+    let ingested = c.commit_pending(&van.id, seq, &ct_hash).await?;
     Ok(batch_answer(&c, ingested))
 }
 

@@ -157,6 +157,8 @@ struct Agent<'a> {
     van_id: String,
     report: SyncReport,
     cap: Cap,
+    /// The center that answers at `base`, once known (from a receipt, or its status).
+    center: Option<String>,
 }
 
 /// Envelope posts and commits one batch may take before the agent gives up for this sync (each
@@ -166,11 +168,7 @@ const MAX_BATCH_ROUNDS: usize = 8;
 /// The signed body that names `batch` when committing it.
 fn batch_commit(batch: &qafila_store::OutboundBatch) -> Result<Vec<u8>, SyncError> {
     let env = qafila_wire::Envelope::from_bytes(&batch.envelope).map_err(StoreError::from)?;
-    serde_json::to_vec(&qafila_wire::BatchCommit {
-        seq: batch.seq,
-        ciphertext_sha256: hex::encode(env.ciphertext_hash()),
-    })
-    .map_err(|e| unreachable(e.to_string()))
+    Ok(qafila_wire::BatchCommit::new(batch.seq, &env.ciphertext_hash()).to_json())
 }
 
 /// The bandwidth cap shared by concurrent uploads.
@@ -211,6 +209,7 @@ pub async fn sync_once(
         opts: opts.clone(),
         van_id,
         report: SyncReport::default(),
+        center: None,
         cap: Cap {
             rate: opts.bandwidth_bytes_per_sec,
             started: Instant::now(),
@@ -327,7 +326,9 @@ impl Agent<'_> {
                 match resp.status().as_u16() {
                     200 => {
                         let receipt = resp.bytes().await.map_err(|e| unreachable(e.to_string()))?;
-                        self.van.apply_receipt(&receipt)?;
+                        let receipt = self.van.apply_receipt(&receipt)?;
+                        // The receipt names the center (verified under its key): no need to ask it later.
+                        self.center = Some(receipt.center);
                         self.report.batches += 1;
                         self.report.documents += batch.documents;
                         progress(Progress::Receipt { seq: batch.seq });
@@ -455,6 +456,10 @@ impl Agent<'_> {
 
     /// Which center answers, and its first page of updates (`None` when it gives no name).
     async fn first_updates(&self) -> Result<(Option<String>, Option<reqwest::Response>), SyncError> {
+        if let Some(center) = &self.center {
+            let (page, _) = self.updates_page(center).await?;
+            return Ok((Some(center.clone()), Some(page)));
+        }
         let url = format!("{}/v1/status", self.base);
         let (resp, _) = send(&self.http, &self.opts, |c| c.get(&url)).await?;
         if !resp.status().is_success() {
@@ -692,9 +697,10 @@ fn network_error(e: &reqwest::Error) -> String {
     text
 }
 
+/// The wait before try `attempt` (from 1): `base` before the first retry, doubled after each.
 fn backoff(base: Duration, attempt: u32) -> Duration {
     let exp = base
-        .saturating_mul(1u32 << attempt.min(16))
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
         .min(Duration::from_secs(30));
     let mut r = [0u8; 2];
     let jitter = if getrandom::fill(&mut r).is_ok() {
@@ -721,5 +727,26 @@ async fn refused(resp: reqwest::Response) -> SyncError {
         status,
         code: body["code"].as_str().unwrap_or("unknown").to_owned(),
         message: body["message"].as_str().unwrap_or("no message").to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_starts_at_the_base_and_doubles_within_its_jitter() {
+        let base = Duration::from_millis(200);
+        for _ in 0..50 {
+            let first = backoff(base, 1);
+            assert!(first >= base / 2 && first <= base, "{first:?}");
+            let third = backoff(base, 3);
+            assert!(third >= base * 2 && third <= base * 4, "{third:?}");
+            let late = backoff(base, 40);
+            assert!(
+                late >= Duration::from_secs(15) && late <= Duration::from_secs(30),
+                "{late:?}"
+            );
+        }
     }
 }

@@ -23,6 +23,37 @@ pub struct BatchCommit {
     pub ciphertext_sha256: String,
 }
 
+impl BatchCommit {
+    /// The commit naming sequence number `seq` and ciphertext hash `ct_hash`.
+    pub fn new(seq: u64, ct_hash: &[u8; 32]) -> Self {
+        BatchCommit {
+            seq,
+            ciphertext_sha256: hex::encode(ct_hash),
+        }
+    }
+
+    /// The JSON body.
+    pub fn to_json(&self) -> Vec<u8> {
+        // A struct of a number and a string always serializes.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Parses a commit body into its sequence number and ciphertext hash; errors name the field.
+    pub fn parse(body: &[u8]) -> Result<(u64, [u8; 32]), WireError> {
+        let malformed = |reason: String| WireError::Malformed {
+            what: "batch commit",
+            reason,
+        };
+        let c: BatchCommit = serde_json::from_slice(body)
+            .map_err(|e| malformed(format!("expected {{\"seq\": n, \"ciphertext_sha256\": hex}}: {e}")))?;
+        let hash = hex::decode(&c.ciphertext_sha256)
+            .ok()
+            .and_then(|h| <[u8; 32]>::try_from(h).ok())
+            .ok_or_else(|| malformed("ciphertext_sha256: not 64 hex digits".into()))?;
+        Ok((c.seq, hash))
+    }
+}
+
 /// What a van sends: the changes of many enrollments in one round trip.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -188,5 +219,34 @@ impl ReplicationPayload {
             return Err(WireError::Version(p.v));
         }
         Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod commit_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn a_commit_reads_back_as_written(seq in any::<u64>(), hash in any::<[u8; 32]>()) {
+            let body = BatchCommit::new(seq, &hash).to_json();
+            prop_assert_eq!(BatchCommit::parse(&body).unwrap(), (seq, hash));
+        }
+
+        #[test]
+        fn arbitrary_bytes_are_refused_by_name(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            if let Err(e) = BatchCommit::parse(&bytes) {
+                prop_assert!(e.to_string().contains("batch commit"), "{}", e);
+            }
+        }
+
+        #[test]
+        fn a_hash_of_another_length_is_refused(seq in any::<u64>(), len in 0usize..64) {
+            prop_assume!(len != 32);
+            let body = format!("{{\"seq\": {seq}, \"ciphertext_sha256\": \"{}\"}}", "ab".repeat(len));
+            let e = BatchCommit::parse(body.as_bytes()).unwrap_err().to_string();
+            prop_assert!(e.contains("ciphertext_sha256"), "{}", e);
+        }
     }
 }
