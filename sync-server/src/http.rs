@@ -308,23 +308,37 @@ fn batch_answer(c: &Center, ingested: Ingested) -> Response {
     }
 }
 
+/// The body of a van's signed `POST` (read within the memory budget, as [`budgeted_body`]) and the
+/// van that signed it.
+async fn signed_post<'c>(
+    c: &'c Center,
+    uri: &Uri,
+    h: &HeaderMap,
+    body: axum::body::Body,
+    limit: usize,
+    factor: u64,
+) -> Result<(Bytes, tokio::sync::SemaphorePermit<'c>, crate::db::VanRecord), ApiError> {
+    let (body, room) = budgeted_body(c, h, body, limit, factor).await?;
+    c.metrics().received(body.len());
+    let van = c
+        .authenticate_van(
+            header(h, request::SENDER)?,
+            "POST",
+            uri.path(),
+            &body,
+            header(h, request::SIGNATURE)?,
+        )
+        .await?;
+    Ok((body, room, van))
+}
+
 async fn post_commit(
     State(c): State<Arc<Center>>,
     uri: Uri,
     h: HeaderMap,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    let (body, _room) = budgeted_body(&c, &h, body, 1024, 1).await?;
-    c.metrics().received(body.len());
-    let van = c
-        .authenticate_van(
-            header(&h, request::SENDER)?,
-            "POST",
-            uri.path(),
-            &body,
-            header(&h, request::SIGNATURE)?,
-        )
-        .await?;
+    let (body, _room, van) = signed_post(&c, &uri, &h, body, 1024, 1).await?;
     let (seq, ct_hash) = qafila_wire::BatchCommit::parse(&body).map_err(|e| ApiError(CenterError::Wire(e)))?;
     let ingested = c.commit_pending(&van.id, seq, &ct_hash).await?;
     Ok(batch_answer(&c, ingested))
@@ -337,16 +351,7 @@ async fn post_missing_blobs(
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     // 68 bytes a name in JSON; the parsed names take about as much again.
-    let (body, _room) = budgeted_body(&c, &h, body, blob::MAX_MISSING_QUERY * 68 + 64, 2).await?;
-    c.metrics().received(body.len());
-    c.authenticate_van(
-        header(&h, request::SENDER)?,
-        "POST",
-        uri.path(),
-        &body,
-        header(&h, request::SIGNATURE)?,
-    )
-    .await?;
+    let (body, _room, _van) = signed_post(&c, &uri, &h, body, blob::MAX_MISSING_QUERY * 68 + 64, 2).await?;
     let query: blob::MissingQuery = serde_json::from_slice(&body).map_err(|e| {
         ApiError(CenterError::Wire(qafila_wire::WireError::Malformed {
             what: "blobs query",
