@@ -299,9 +299,15 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Status => {
             let (_, center) = open(&cli.config).await?;
             let counts = center.db().counts(&center.id).await?;
+            // Batches whose civil data is here and whose biometrics are still on the way, per van.
+            let awaiting_blobs = center.db().pending_counts().await?;
             println!(
                 "{}",
-                serde_json::to_string_pretty(&serde_json::json!({"center": center.id, "counts": counts}))?
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "center": center.id,
+                    "counts": counts,
+                    "awaiting_blobs": awaiting_blobs,
+                }))?
             );
         }
         Command::Replicate => {

@@ -387,3 +387,47 @@ async fn the_center_says_which_blobs_it_lacks() {
         .expect("forged");
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_status_command_lists_what_awaits_blobs() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bin = env!("CARGO_BIN_EXE_qafila-server");
+    let config = tmp.path().join("server.toml");
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .output()
+            .expect("qafila-server")
+    };
+    let data = tmp.path().join("data");
+    let init = run(&["init", "--center", "rabat", "--data-dir", data.to_str().expect("utf-8")]);
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let status = |out: std::process::Output| -> serde_json::Value {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("status is JSON")
+    };
+    assert_eq!(status(run(&["status"]))["awaiting_blobs"], serde_json::json!([]));
+
+    let db = SqliteDb::open(&data.join("center.db")).expect("db");
+    qafila_server::db::CenterDb::put_pending(
+        &db,
+        &qafila_server::db::PendingBatch {
+            van_id: "VAN-07".into(),
+            seq: 3,
+            ct_hash: vec![7; 32],
+            envelope: b"envelope".to_vec(),
+            documents: 12,
+            received_at: "2026-11-28T08:00:00+00:00".into(),
+        },
+    )
+    .await
+    .expect("pending");
+    let shown = status(run(&["status"]));
+    assert_eq!(
+        shown["awaiting_blobs"],
+        serde_json::json!([{"van_id": "VAN-07", "batches": 1, "documents": 12, "oldest": "2026-11-28T08:00:00+00:00"}]),
+        "{shown}"
+    );
+}
