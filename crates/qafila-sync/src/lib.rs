@@ -29,7 +29,8 @@ pub struct SyncOptions {
     pub chunk_bytes: usize,
     /// Upload cap in bytes per second (blobs), if any.
     pub bandwidth_bytes_per_sec: Option<u64>,
-    /// Blob uploads in flight at once: hides the link's latency behind the others' transfer.
+    /// Blob chunks being sent at once: hides the link's latency behind the others' transfer (as many
+    /// again may wait meanwhile for the center to say what it holds after a failure).
     pub parallel_uploads: usize,
     /// Tries per request before giving up.
     pub attempts: u32,
@@ -388,9 +389,12 @@ impl Agent<'_> {
             van_id: &self.van_id,
             opts: &self.opts,
             cap: &self.cap,
+            sending: tokio::sync::Semaphore::new(self.opts.parallel_uploads.max(1)),
         };
+        // Twice as many uploads as may send at once: after a cut, those that ask the center what it
+        // holds wait a round trip without bytes to send, and the others keep the link busy meanwhile.
         let mut results = futures::stream::iter(forms.iter().map(|(sha, t)| ctx.one(sha, t)))
-            .buffer_unordered(self.opts.parallel_uploads.max(1));
+            .buffer_unordered(2 * self.opts.parallel_uploads.max(1));
         let mut first_error = None;
         while let Some(r) = results.next().await {
             match r {
@@ -558,6 +562,8 @@ struct Upload<'a> {
     van_id: &'a str,
     opts: &'a SyncOptions,
     cap: &'a Cap,
+    /// Permits to send a chunk: [`SyncOptions::parallel_uploads`] of them.
+    sending: tokio::sync::Semaphore,
 }
 
 impl Upload<'_> {
@@ -611,7 +617,10 @@ impl Upload<'_> {
                     }
                 }
                 sent += chunk.len() as u64;
-                match try_once(patch(self.http)).await {
+                let permit = self.sending.acquire().await;
+                let outcome = try_once(patch(self.http)).await;
+                drop(permit);
+                match outcome {
                     Outcome::Done(r) => {
                         answer = Some(Answered(r));
                         break;
