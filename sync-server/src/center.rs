@@ -140,6 +140,21 @@ impl CenterError {
     }
 }
 
+/// One chunk of a blob upload, as a `PATCH` carries it.
+#[derive(Debug, Clone, Copy)]
+pub struct BlobChunk<'a> {
+    /// The blob's name (SHA-256 hex of its plaintext).
+    pub sha: &'a str,
+    /// Where the chunk starts in the transfer form.
+    pub offset: i64,
+    /// The transfer form's whole length.
+    pub length: i64,
+    /// The `Upload-Checksum` the van sent.
+    pub checksum: &'a str,
+    /// The bytes, hashed once.
+    pub chunk: blob::Chunk<'a>,
+}
+
 /// The outcome of a batch.
 #[derive(Debug)]
 pub enum Ingested {
@@ -164,6 +179,7 @@ pub struct Center {
     // Registered vans' keys, parsed once (a point decompression per signed upload otherwise); the row
     // is still read for every request, so a revocation made by another process counts at once.
     parsed_keys: std::sync::Mutex<std::collections::HashMap<[u8; 32], VerifyingKey>>,
+    awaiting: crate::awaiting::Awaiting,
 }
 
 impl Center {
@@ -179,6 +195,7 @@ impl Center {
             budget: crate::limits::Budget::new(crate::limits::Limits::default().memory_budget_mib),
             metrics: crate::metrics::Metrics::default(),
             parsed_keys: Default::default(),
+            awaiting: Default::default(),
         }
     }
 
@@ -473,7 +490,9 @@ impl Center {
                 blobs_missing = missing.len(),
                 "batch held until its blobs arrive"
             );
-            return Ok(Ingested::NeedBlobs(missing.into_iter().collect()));
+            let missing: Vec<String> = missing.into_iter().collect();
+            self.awaiting.hold(&van.id, env.seq, &env.ciphertext_hash(), &missing);
+            return Ok(Ingested::NeedBlobs(missing));
         }
 
         let _guard = self.write.lock().await;
@@ -553,6 +572,7 @@ impl Center {
             received_at: Utc::now().to_rfc3339(),
         };
         self.db.commit_batch(&batch, &docs, &format!("van:{}", van.id)).await?;
+        self.awaiting.done(&van.id, env.seq);
         self.metrics.batch_accepted(docs.len());
         self.touch_van(&van.id).await?;
         tracing::info!(van = %van.id, seq, documents = docs.len(), "batch accepted");
@@ -665,6 +685,37 @@ impl Center {
             });
         }
         Ok(self.db.blob_state(sha).await?.unwrap_or_default())
+    }
+
+    /// Appends a chunk that `van` uploads, as [`Center::blob_chunk`]. When the chunk completes its
+    /// blob and the van asks to commit batch `commit` with it, a batch held pending that now lacks
+    /// nothing is accepted, and its receipt comes back with the state: the van need not send its
+    /// commit. A batch that cannot be accepted yet (or at all) is left for that commit to report.
+    pub async fn van_blob_chunk(
+        &self,
+        van: &VanRecord,
+        upload: BlobChunk<'_>,
+        commit: Option<u64>,
+    ) -> Result<(BlobState, Option<Vec<u8>>), CenterError> {
+        let sha = upload.sha;
+        let state = self
+            .blob_chunk(sha, upload.offset, upload.length, upload.checksum, upload.chunk)
+            .await?;
+        if !state.complete {
+            return Ok((state, None));
+        }
+        let (Some(seq), Some(ct_hash)) = (commit, self.awaiting.arrived(&van.id, sha, commit)) else {
+            return Ok((state, None));
+        };
+        match self.commit_pending(&van.id, seq, &ct_hash).await {
+            Ok(Ingested::Receipt(r)) => Ok((state, Some(r))),
+            Ok(Ingested::NeedBlobs(_)) => Ok((state, None)),
+            Err(e) => {
+                // The van's own commit gets the refusal with its message; the log keeps only the code.
+                tracing::info!(van = %van.id, seq, code = e.code(), "batch not accepted with its last blob");
+                Ok((state, None))
+            }
+        }
     }
 
     /// Appends an upload chunk; a complete blob is decrypted and checked against its name.

@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `POST /v1/batches` | van (envelope signature) | ingest a batch: 200 receipt, or 202 with the blobs still needed |
 //! | `HEAD /v1/blobs/{sha256}` | anyone | `Upload-Offset` and `Upload-Length` of an upload |
-//! | `PATCH /v1/blobs/{sha256}` | van (request signature) | append a chunk |
+//! | `PATCH /v1/blobs/{sha256}` | van (request signature) | append a chunk (the last one may commit a pending batch) |
 //! | `GET /v1/vans/{van}/updates?since=N` | that van | center changes to its enrollments (204 if none) |
 //! | `POST /v1/vans/{van}/report` | that van | its status for the fleet view (JSON `VanReport`) |
 //! | `POST /v1/vans/{van}/key` | that van (statement signed by its old and new keys) | key rotation (CBOR `SignedKeyRotation`) |
@@ -383,24 +383,45 @@ async fn patch_blob(
     let (body, _room) = budgeted_body(&c, &h, body, MAX_CHUNK_BYTES, 2).await?;
     c.metrics().received(body.len());
     let chunk = blob::Chunk::new(&body);
-    c.authenticate_van_hashed(
-        header(&h, request::SENDER)?,
-        "PATCH",
-        uri.path(),
-        chunk.sha256(),
-        header(&h, request::SIGNATURE)?,
-    )
-    .await?;
-    let s = c
-        .blob_chunk(
-            &sha,
-            number(&h, blob::UPLOAD_OFFSET)?,
-            number(&h, blob::UPLOAD_LENGTH)?,
-            header(&h, blob::UPLOAD_CHECKSUM)?,
-            chunk,
+    let van = c
+        .authenticate_van_hashed(
+            header(&h, request::SENDER)?,
+            "PATCH",
+            uri.path(),
+            chunk.sha256(),
+            header(&h, request::SIGNATURE)?,
         )
         .await?;
-    Ok((StatusCode::NO_CONTENT, [(blob::UPLOAD_OFFSET, s.received.to_string())]).into_response())
+    let commit = match h.get(blob::UPLOAD_COMMIT) {
+        None => None,
+        Some(_) => Some(u64::try_from(number(&h, blob::UPLOAD_COMMIT)?).map_err(|_| {
+            ApiError(CenterError::Wire(qafila_wire::WireError::Malformed {
+                what: "request",
+                reason: format!("{} is negative", blob::UPLOAD_COMMIT),
+            }))
+        })?),
+    };
+    let upload = crate::center::BlobChunk {
+        sha: &sha,
+        offset: number(&h, blob::UPLOAD_OFFSET)?,
+        length: number(&h, blob::UPLOAD_LENGTH)?,
+        checksum: header(&h, blob::UPLOAD_CHECKSUM)?,
+        chunk,
+    };
+    let (s, receipt) = c.van_blob_chunk(&van, upload, commit).await?;
+    let offset = (blob::UPLOAD_OFFSET, s.received.to_string());
+    Ok(match receipt {
+        Some(r) => {
+            c.metrics().batch_committed_with_blob();
+            (
+                StatusCode::OK,
+                [offset, (header::CONTENT_TYPE.as_str(), "application/cbor".to_owned())],
+                r,
+            )
+                .into_response()
+        }
+        None => (StatusCode::NO_CONTENT, [offset]).into_response(),
+    })
 }
 
 #[derive(Deserialize)]

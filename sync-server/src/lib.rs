@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod appointments;
+mod awaiting;
 pub mod backup;
 pub mod center;
 pub mod config;

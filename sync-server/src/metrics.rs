@@ -25,6 +25,7 @@ use crate::center::{Center, CenterError};
 pub struct Metrics {
     batches_accepted: AtomicU64,
     batches_awaiting_blobs: AtomicU64,
+    batches_committed_with_blob: AtomicU64,
     documents_merged: AtomicU64,
     bytes_received: AtomicU64,
     // Codes are `&'static str` from `CenterError::code`: the label set stays small and bounded.
@@ -42,7 +43,7 @@ impl Metrics {
         self.documents_merged.fetch_add(documents as u64, Ordering::Relaxed);
     }
 
-    /// A batch arrived before all its blobs (answered 202: its envelope will cross the link again).
+    /// A batch arrived before all its blobs (answered 202 and held until they are in).
     pub fn batch_awaiting_blobs(&self) {
         self.batches_awaiting_blobs.fetch_add(1, Ordering::Relaxed);
     }
@@ -50,6 +51,16 @@ impl Metrics {
     /// Batches answered 202 so far.
     pub fn batches_awaiting_blobs(&self) -> u64 {
         self.batches_awaiting_blobs.load(Ordering::Relaxed)
+    }
+
+    /// A batch was accepted by the upload of its last blob (no separate commit).
+    pub fn batch_committed_with_blob(&self) {
+        self.batches_committed_with_blob.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Batches accepted that way so far.
+    pub fn batches_committed_with_blob(&self) -> u64 {
+        self.batches_committed_with_blob.load(Ordering::Relaxed)
     }
 
     /// A van-protocol request body of this size arrived.
@@ -137,13 +148,25 @@ pub async fn render(c: &Center, now: DateTime<Utc>) -> Result<String, CenterErro
         &mut out,
         "qafila_batches_awaiting_blobs_total",
         "counter",
-        "Van batches posted before all their blobs were here (answered 202; vans that ask first never are).",
+        "Van batches posted before all their blobs were here (answered 202 and held until they are in).",
     );
     sample(
         &mut out,
         "qafila_batches_awaiting_blobs_total",
         &[],
         m.batches_awaiting_blobs(),
+    );
+    family(
+        &mut out,
+        "qafila_batches_committed_with_blob_total",
+        "counter",
+        "Held batches accepted by the upload of their last blob, the van sending no separate commit.",
+    );
+    sample(
+        &mut out,
+        "qafila_batches_committed_with_blob_total",
+        &[],
+        m.batches_committed_with_blob(),
     );
     family(
         &mut out,

@@ -1,6 +1,7 @@
 //! Civil data first: a van posts a batch's envelope before its blobs, the center keeps it (and
-//! knows of the applicants) until the blobs are in, and a small signed commit then names the batch,
-//! so the envelope crosses the link once. A center that lost the envelope gets it whole again.
+//! knows of the applicants) until the blobs are in, and the upload of the last blob commits it (or,
+//! failing that, a small signed commit names the batch), so the envelope crosses the link once. A
+//! center that lost the envelope gets it whole again.
 //! The question "which of these blobs do you lack?" (`POST /v1/blobs/missing`) is checked here too.
 
 mod common;
@@ -64,8 +65,9 @@ fn json(body: &[u8]) -> serde_json::Value {
     serde_json::from_slice(body).unwrap_or_default()
 }
 
-/// A center on loopback whose requests are logged (method and path, in arrival order), whose
-/// commit route answers 404 when `forgets` is set, as a center that lost its pending batches would,
+/// A center on loopback whose requests are logged (method and path, in arrival order), which, when
+/// `forgets` is set, ignores the request to commit with the last blob and answers the commit route
+/// 404, as a center that lost its pending batches would,
 /// and which, when `loses_answers` is set, replaces the answer to each blob's first upload with a 503
 /// after storing it (as if the link had failed on the way back).
 async fn recorded_center(
@@ -95,6 +97,10 @@ async fn recorded_center(
                 move |req: axum::extract::Request, next: axum::middleware::Next| {
                     let seen = seen.clone();
                     async move {
+                        let mut req = req;
+                        if forgets {
+                            req.headers_mut().remove(blob::UPLOAD_COMMIT);
+                        }
                         let line = format!("{} {}", req.method(), req.uri().path());
                         let first = {
                             let mut seen = seen.lock().expect("log");
@@ -119,7 +125,7 @@ async fn recorded_center(
 }
 
 #[tokio::test]
-async fn the_envelope_goes_first_and_crosses_once() {
+async fn the_envelope_goes_first_crosses_once_and_the_last_blob_brings_the_receipt() {
     let tmp = tempfile::tempdir().expect("tmp");
     let (s, log) = recorded_center(tmp.path(), false, false).await;
     let mut van = common::van(tmp.path(), &s).await;
@@ -133,13 +139,13 @@ async fn the_envelope_goes_first_and_crosses_once() {
     let at = |what: &str| log.iter().position(|l| l.starts_with(what));
     let envelope = at("POST /v1/batches").expect("the envelope was posted");
     let first_blob = at("PATCH /v1/blobs/").expect("blobs were uploaded");
-    let committed = at(&format!("POST {}", qafila_wire::batch::COMMIT_PATH)).expect("the batch was committed");
     assert!(envelope < first_blob, "civil data before biometrics: {log:?}");
-    let last_blob = log
-        .iter()
-        .rposition(|l| l.starts_with("PATCH /v1/blobs/"))
-        .expect("blobs");
-    assert!(last_blob < committed, "committed after the last blob: {log:?}");
+    assert_eq!(
+        at(&format!("POST {}", qafila_wire::batch::COMMIT_PATH)),
+        None,
+        "the last blob's upload committed the batch, no separate commit: {log:?}"
+    );
+    assert_eq!(s.center.metrics().batches_committed_with_blob(), 1);
     assert_eq!(
         log.iter().filter(|l| *l == "POST /v1/batches").count(),
         1,
@@ -297,6 +303,87 @@ async fn a_center_that_forgot_the_envelope_gets_it_whole() {
     assert_eq!(van.sync_status().expect("status").documents_pending, 0);
 }
 
+/// Uploads a blob whole in one `PATCH` signed by `van`, with `commit` as the commit header if any.
+async fn patch(s: &common::Server, van: &mut Van, sha: &str, commit: Option<&str>) -> (StatusCode, Vec<u8>) {
+    let transfer = van.transfer_blob(sha).expect("transfer form");
+    let path = format!("/v1/blobs/{sha}");
+    let chunk = blob::Chunk::new(&transfer);
+    let mut req = s
+        .http
+        .patch(format!("{}{path}", s.url))
+        .header(request::SENDER, "VAN-07")
+        .header(request::SIGNATURE, van.sign_request_hashed("PATCH", &path, chunk.sha256()))
+        .header(blob::UPLOAD_OFFSET, 0)
+        .header(blob::UPLOAD_LENGTH, transfer.len())
+        .header(blob::UPLOAD_CHECKSUM, chunk.checksum());
+    if let Some(c) = commit {
+        req = req.header(blob::UPLOAD_COMMIT, c);
+    }
+    let resp = req.body(transfer.clone()).send().await.expect("patch");
+    (resp.status(), resp.bytes().await.expect("body").to_vec())
+}
+
+#[tokio::test]
+async fn the_last_blob_commits_the_batch_only_when_asked_and_nothing_lacks() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = common::start(tmp.path()).await;
+    let mut van = common::van(tmp.path(), &s).await;
+    enroll(&mut van, 71);
+    let batch = van.next_batch(500).expect("batch").expect("one batch");
+    let resp = s
+        .http
+        .post(format!("{}/v1/batches", s.url))
+        .body(batch.envelope.clone())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let seq = batch.seq.to_string();
+    let (last, rest) = batch.blobs.split_last().expect("blobs");
+
+    // Asked with the first blob: the others still lack, so the blob is stored and that is all.
+    let (status, body) = patch(&s, &mut van, &rest[0], Some(&seq)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{}", json(&body));
+    for sha in &rest[1..] {
+        let (status, _) = patch(&s, &mut van, sha, None).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    // A commit header that is not a sequence number: refused by name, and the blob not stored.
+    let (status, body) = patch(&s, &mut van, last, Some("soon")).await;
+    assert_eq!(
+        (status, json(&body)["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("malformed"))
+    );
+    assert!(
+        json(&body)["message"].as_str().unwrap_or("").contains(blob::UPLOAD_COMMIT),
+        "{}",
+        json(&body)
+    );
+    assert_eq!(s.center.blob_state(last).await.expect("state").received, 0);
+    // The last blob, asking for another batch: stored, nothing accepted.
+    let other = (batch.seq + 1).to_string();
+    let (status, _) = patch(&s, &mut van, last, Some(&other)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(s.center.metrics().batches_accepted(), 0);
+    assert!(
+        s.center
+            .db()
+            .pending("VAN-07", batch.seq as i64)
+            .await
+            .expect("pending")
+            .is_some()
+    );
+    // Sent again asking for this batch, which now lacks nothing: accepted, the receipt in the answer.
+    let (status, receipt) = patch(&s, &mut van, last, Some(&seq)).await;
+    assert_eq!(status, StatusCode::OK);
+    let receipt = van.apply_receipt(&receipt).expect("a receipt the van verifies");
+    assert_eq!((receipt.seq_from, receipt.documents.len()), (batch.seq, 1));
+    assert_eq!(s.center.metrics().batches_accepted(), 1);
+    assert_eq!(s.center.metrics().batches_committed_with_blob(), 1);
+    assert_eq!(s.center.db().pending("VAN-07", batch.seq as i64).await.expect("pending"), None);
+    assert_eq!(van.sync_status().expect("status").documents_pending, 0);
+}
+
 #[tokio::test]
 async fn a_blob_whose_answer_was_lost_is_not_sent_again() {
     let tmp = tempfile::tempdir().expect("tmp");
@@ -323,6 +410,13 @@ async fn a_blob_whose_answer_was_lost_is_not_sent_again() {
         assert!(log.contains(&head), "{head} was asked after the lost answer: {log:?}");
     }
     assert!(report.retries >= patches.len(), "{}", report.retries);
+    assert_eq!(
+        log.iter()
+            .filter(|l| **l == format!("POST {}", qafila_wire::batch::COMMIT_PATH))
+            .count(),
+        1,
+        "the receipt lost with the last blob's answer came from the commit: {log:?}"
+    );
 }
 
 #[tokio::test]

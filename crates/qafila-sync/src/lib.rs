@@ -5,10 +5,11 @@
 //! 1. each batch is posted (civil data and history first, so the center learns of every applicant);
 //!    the center keeps it and names the blobs it lacks;
 //! 2. those blobs are uploaded in checksummed chunks, resuming where the center says it stopped,
-//!    within a bandwidth cap; then a small signed commit names the batch (its envelope does not cross
-//!    the link twice) and the receipt is stored;
-//! 3. updates made at the centers are pulled and merged, then the appointment lists of the van's
-//!    coming drives;
+//!    within a bandwidth cap. The upload that completes the batch's last blob brings its receipt
+//!    back; failing that (a restarted center, an answer lost to a cut), a small signed commit names
+//!    the batch (its envelope does not cross the link twice). The receipt is stored;
+//! 3. updates made at the centers and the appointment lists of the van's coming drives are fetched
+//!    while the push runs (on a slow link a round trip saved), and merged once it is done;
 //! 4. receipted enrollments are purged after the retention period, and ended drives' appointments.
 //!
 //! Network failures are retried with exponential backoff and jitter; refusals (a forged or revoked
@@ -158,8 +159,6 @@ struct Agent<'a> {
     van_id: String,
     report: SyncReport,
     cap: Cap,
-    /// The center that answers at `base`, once known (from a receipt, or its status).
-    center: Option<String>,
 }
 
 /// Envelope posts and commits one batch may take before the agent gives up for this sync (each
@@ -210,7 +209,6 @@ pub async fn sync_once(
         opts: opts.clone(),
         van_id,
         report: SyncReport::default(),
-        center: None,
         cap: Cap {
             rate: opts.bandwidth_bytes_per_sec,
             started: Instant::now(),
@@ -220,8 +218,10 @@ pub async fn sync_once(
     // Another handle (the operator's) may have rotated the key since this one was opened.
     a.van.refresh_key()?;
     a.announce_keys().await?;
-    a.push(progress).await?;
-    a.pull().await?;
+    let prefetch = a.prefetch()?;
+    let (pushed, fetched) = tokio::join!(a.push(progress), prefetch.run());
+    pushed?;
+    a.pull(fetched?).await?;
     a.report.purged = a.van.purge_receipted(a.opts.retention)?;
     a.van.purge_appointments(chrono::Utc::now().date_naive())?;
     a.send_report().await?;
@@ -327,19 +327,21 @@ impl Agent<'_> {
                 match resp.status().as_u16() {
                     200 => {
                         let receipt = resp.bytes().await.map_err(|e| unreachable(e.to_string()))?;
-                        let receipt = self.van.apply_receipt(&receipt)?;
-                        // The receipt names the center (verified under its key): no need to ask it later.
-                        self.center = Some(receipt.center);
-                        self.report.batches += 1;
-                        self.report.documents += batch.documents;
-                        progress(Progress::Receipt { seq: batch.seq });
+                        self.take_receipt(&receipt, &batch, progress)?;
                         break;
                     }
                     202 => {
                         let answer: blob::MissingBlobs = resp.json().await.map_err(|e| unreachable(e.to_string()))?;
-                        self.upload_missing(answer.missing_blobs, &batch.blobs, progress)
+                        let receipt = self
+                            .upload_missing(answer.missing_blobs, &batch, progress)
                             .await?;
                         held = true;
+                        // The last blob's upload asked the center to commit the batch with it, and
+                        // brought the receipt back: the commit's round trip is saved.
+                        if let Some(receipt) = receipt {
+                            self.take_receipt(&receipt, &batch, progress)?;
+                            break;
+                        }
                     }
                     404 | 405 if held => held = false,
                     _ => match refused(resp).await {
@@ -357,30 +359,47 @@ impl Agent<'_> {
         Ok(())
     }
 
+    /// Stores a batch's receipt (verified by the store) and counts the batch as sent.
+    fn take_receipt(
+        &mut self,
+        receipt: &[u8],
+        batch: &qafila_store::OutboundBatch,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(), SyncError> {
+        self.van.apply_receipt(receipt)?;
+        self.report.batches += 1;
+        self.report.documents += batch.documents;
+        progress(Progress::Receipt { seq: batch.seq });
+        Ok(())
+    }
+
     /// Reads the named blobs' transfer forms from the store and uploads them; only blobs of the
-    /// batch are sent, whatever the center names.
+    /// batch are sent, whatever the center names. Returns the batch's receipt if the center
+    /// accepted it with its last blob.
     async fn upload_missing(
         &mut self,
         missing: Vec<String>,
-        batch_blobs: &[String],
+        batch: &qafila_store::OutboundBatch,
         progress: &mut dyn FnMut(Progress),
-    ) -> Result<(), SyncError> {
-        let ours: std::collections::BTreeSet<&String> = batch_blobs.iter().collect();
+    ) -> Result<Option<Vec<u8>>, SyncError> {
+        let ours: std::collections::BTreeSet<&String> = batch.blobs.iter().collect();
         let missing: std::collections::BTreeSet<String> = missing.into_iter().filter(|m| ours.contains(m)).collect();
         let mut forms = Vec::with_capacity(missing.len());
         for sha in missing {
             let t = self.van.transfer_blob(&sha)?;
             forms.push((sha, t));
         }
-        self.upload_all(forms, progress).await
+        self.upload_all(forms, batch.seq, progress).await
     }
 
-    /// Uploads blobs, several at a time, each resuming where the center says it stopped.
+    /// Uploads blobs of batch `seq`, several at a time, each resuming where the center says it
+    /// stopped; returns the batch's receipt if the center accepted it with its last blob.
     async fn upload_all(
         &mut self,
         forms: Vec<(String, Vec<u8>)>,
+        seq: u64,
         progress: &mut dyn FnMut(Progress),
-    ) -> Result<(), SyncError> {
+    ) -> Result<Option<Vec<u8>>, SyncError> {
         use futures::stream::StreamExt;
         let ctx = Upload {
             van: &*self.van,
@@ -390,22 +409,25 @@ impl Agent<'_> {
             opts: &self.opts,
             cap: &self.cap,
             sending: tokio::sync::Semaphore::new(self.opts.parallel_uploads.max(1)),
+            commit: seq,
         };
         // Twice as many uploads as may send at once: after a cut, those that ask the center what it
         // holds wait a round trip without bytes to send, and the others keep the link busy meanwhile.
         let mut results = futures::stream::iter(forms.iter().map(|(sha, t)| ctx.one(sha, t)))
             .buffer_unordered(2 * self.opts.parallel_uploads.max(1));
         let mut first_error = None;
+        let mut receipt = None;
         while let Some(r) = results.next().await {
             match r {
-                Ok((sha, total, sent, retries)) => {
+                Ok(done) => {
                     self.report.blobs += 1;
-                    self.report.bytes_up += sent;
-                    self.report.retries += retries;
+                    self.report.bytes_up += done.sent;
+                    self.report.retries += done.retries;
+                    receipt = receipt.or(done.receipt);
                     progress(Progress::Blob {
-                        sha256: sha,
-                        sent: total,
-                        total,
+                        sha256: done.sha,
+                        sent: done.total,
+                        total: done.total,
                     });
                 }
                 Err(e) => {
@@ -413,75 +435,68 @@ impl Agent<'_> {
                 }
             }
         }
-        first_error.map_or(Ok(()), Err)
+        first_error.map_or(Ok(receipt), Err)
     }
 
-    /// Pulls the updates made at the centers, and the appointment lists of the van's drives not yet
-    /// ended. The two are asked at once: on a link with 600 ms of round trip, each request made in
-    /// turn costs that much. A center too old to publish appointments (404) is not an error: the van
-    /// enrolls walk-ins all the same.
-    async fn pull(&mut self) -> Result<(), SyncError> {
-        let path = format!("/v1/vans/{}/appointments", self.van_id);
-        let (appointments, first) = {
-            let this = &*self;
-            tokio::join!(
-                this.signed(reqwest::Method::GET, &path, Vec::new()),
-                this.first_updates()
-            )
+    /// The requests of the pull, signed now so that they can go out while the push runs: on a link
+    /// with 600 ms of round trip, asking for updates and appointments after the last receipt would
+    /// add that much to every sync. Updates are asked with the van's cursor for each center it
+    /// knows, since which one answers at this address is learnt on the way.
+    fn prefetch(&self) -> Result<Prefetch, SyncError> {
+        let appointments = format!("/v1/vans/{}/appointments", self.van_id);
+        let sign = |path: String| {
+            let sig = self.van.sign_request("GET", &path, &[]);
+            (format!("{}{path}", self.base), sig)
         };
-        let (center, mut page) = first?;
-        let (appointments, retries) = appointments?;
-        self.report.retries += retries;
-        match appointments.status().as_u16() {
+        let mut updates = Vec::new();
+        for c in self.van.centers()? {
+            let since = self.van.update_cursor(&c.id)?;
+            let (url, sig) = sign(format!("/v1/vans/{}/updates?since={since}", self.van_id));
+            updates.push((c.id, url, sig));
+        }
+        Ok(Prefetch {
+            http: self.http.clone(),
+            opts: self.opts.clone(),
+            van_id: self.van_id.clone(),
+            status: format!("{}/v1/status", self.base),
+            appointments: sign(appointments),
+            updates,
+        })
+    }
+
+    /// Applies what the pull fetched while the push ran, then any further pages of updates. A
+    /// center too old to publish appointments (404) is not an error: the van enrolls walk-ins all
+    /// the same.
+    async fn pull(&mut self, fetched: Fetched) -> Result<(), SyncError> {
+        self.report.retries += fetched.retries;
+        match fetched.appointments.status {
             204 | 404 => {}
-            200 => {
-                let pack = appointments.bytes().await.map_err(|e| unreachable(e.to_string()))?;
-                self.report.appointments += self.van.apply_appointments(&pack)?;
-            }
-            _ => return Err(refused(appointments).await),
+            200 => self.report.appointments += self.van.apply_appointments(&fetched.appointments.body)?,
+            _ => return Err(fetched.appointments.refused()),
         }
         // The center that answers signs the updates; the cursor is per center.
-        let Some(center) = center else { return Ok(()) };
-        loop {
-            let Some(resp) = page else { return Ok(()) };
-            match resp.status().as_u16() {
-                204 => return Ok(()),
-                200 => {
-                    let env = resp.bytes().await.map_err(|e| unreachable(e.to_string()))?;
-                    self.report.updates += self.van.apply_updates(&env)?;
-                }
-                _ => return Err(refused(resp).await),
-            }
-            let (next, retries) = self.updates_page(&center).await?;
-            self.report.retries += retries;
-            page = Some(next);
-        }
-    }
-
-    /// Which center answers, and its first page of updates (`None` when it gives no name).
-    async fn first_updates(&self) -> Result<(Option<String>, Option<reqwest::Response>), SyncError> {
-        if let Some(center) = &self.center {
-            let (page, _) = self.updates_page(center).await?;
-            return Ok((Some(center.clone()), Some(page)));
-        }
-        let url = format!("{}/v1/status", self.base);
-        let (resp, _) = send(&self.http, &self.opts, |c| c.get(&url)).await?;
-        if !resp.status().is_success() {
-            return Err(refused(resp).await);
-        }
-        let v: serde_json::Value = resp.json().await.map_err(|e| unreachable(e.to_string()))?;
-        let Some(center) = v["center"].as_str().map(str::to_owned) else {
-            return Ok((None, None));
+        let Some(center) = fetched.center else { return Ok(()) };
+        let mut page = match fetched.first_page {
+            Some(page) => page,
+            None => self.updates_page(&center).await?,
         };
-        let (page, _) = self.updates_page(&center).await?;
-        Ok((Some(center), Some(page)))
+        loop {
+            match page.status {
+                204 => return Ok(()),
+                200 => self.report.updates += self.van.apply_updates(&page.body)?,
+                _ => return Err(page.refused()),
+            }
+            page = self.updates_page(&center).await?;
+        }
     }
 
     /// The next page of updates from `center`, after the van's cursor for it.
-    async fn updates_page(&self, center: &str) -> Result<(reqwest::Response, usize), SyncError> {
+    async fn updates_page(&mut self, center: &str) -> Result<Page, SyncError> {
         let since = self.van.update_cursor(center)?;
         let path = format!("/v1/vans/{}/updates?since={since}", self.van_id);
-        self.signed(reqwest::Method::GET, &path, Vec::new()).await
+        let (resp, retries) = self.signed(reqwest::Method::GET, &path, Vec::new()).await?;
+        self.report.retries += retries;
+        Page::read(resp).await
     }
 
     /// Tells the center how this van is doing (its fleet view). A center too old to know the
@@ -554,6 +569,93 @@ impl Agent<'_> {
     }
 }
 
+/// A response read whole: its status and body.
+struct Page {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Page {
+    async fn read(resp: reqwest::Response) -> Result<Page, SyncError> {
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.map_err(|e| unreachable(e.to_string()))?.to_vec();
+        Ok(Page { status, body })
+    }
+
+    /// The center's refusal, as [`refused`] reads it.
+    fn refused(&self) -> SyncError {
+        let body: serde_json::Value = serde_json::from_slice(&self.body).unwrap_or_default();
+        SyncError::Refused {
+            status: self.status,
+            code: body["code"].as_str().unwrap_or("unknown").to_owned(),
+            message: body["message"].as_str().unwrap_or("no message").to_owned(),
+        }
+    }
+}
+
+/// The pull's first requests, signed and ready to go out beside the push.
+struct Prefetch {
+    http: reqwest::Client,
+    opts: SyncOptions,
+    van_id: String,
+    status: String,
+    /// URL and signature of the appointments request.
+    appointments: (String, String),
+    /// Center, URL and signature of the first updates request, for each center the van knows.
+    updates: Vec<(String, String, String)>,
+}
+
+/// What the pull fetched beside the push.
+struct Fetched {
+    appointments: Page,
+    /// The center answering, if it gave its name.
+    center: Option<String>,
+    /// Its first page of updates, if it is a center the van knows.
+    first_page: Option<Page>,
+    retries: usize,
+}
+
+impl Prefetch {
+    async fn get(&self, url: &str, sig: &str) -> Result<(Page, usize), SyncError> {
+        let (resp, retries) = send(&self.http, &self.opts, |c| {
+            c.get(url)
+                .header(request::SENDER, &self.van_id)
+                .header(request::SIGNATURE, sig)
+        })
+        .await?;
+        Ok((Page::read(resp).await?, retries))
+    }
+
+    async fn run(self) -> Result<Fetched, SyncError> {
+        let first_updates = async {
+            let (resp, retries) = send(&self.http, &self.opts, |c| c.get(&self.status)).await?;
+            if !resp.status().is_success() {
+                return Err(refused(resp).await);
+            }
+            let v: serde_json::Value = resp.json().await.map_err(|e| unreachable(e.to_string()))?;
+            let Some(center) = v["center"].as_str().map(str::to_owned) else {
+                return Ok((None, None, retries));
+            };
+            match self.updates.iter().find(|(c, _, _)| *c == center) {
+                Some((_, url, sig)) => {
+                    let (page, more) = self.get(url, sig).await?;
+                    Ok((Some(center), Some(page), retries + more))
+                }
+                None => Ok((Some(center), None, retries)),
+            }
+        };
+        let (appointments, updates) = tokio::join!(self.get(&self.appointments.0, &self.appointments.1), first_updates);
+        let (appointments, retries) = appointments?;
+        let (center, first_page, more) = updates?;
+        Ok(Fetched {
+            appointments,
+            center,
+            first_page,
+            retries: retries + more,
+        })
+    }
+}
+
 /// What a blob upload needs, shared by the uploads in flight.
 struct Upload<'a> {
     van: &'a Van,
@@ -564,11 +666,25 @@ struct Upload<'a> {
     cap: &'a Cap,
     /// Permits to send a chunk: [`SyncOptions::parallel_uploads`] of them.
     sending: tokio::sync::Semaphore,
+    /// The batch whose blobs these are: each blob's last chunk asks the center to accept it once
+    /// nothing lacks, since any of them may be the one that completes it.
+    commit: u64,
+}
+
+/// One blob uploaded.
+struct Uploaded {
+    sha: String,
+    total: u64,
+    /// Bytes sent, counting those sent again.
+    sent: u64,
+    retries: usize,
+    /// The batch's receipt, when this blob completed it and the center accepted it.
+    receipt: Option<Vec<u8>>,
 }
 
 impl Upload<'_> {
-    /// Uploads one transfer form; returns its name, size, bytes sent and retries.
-    async fn one(&self, sha: &str, transfer: &[u8]) -> Result<(String, u64, u64, usize), SyncError> {
+    /// Uploads one transfer form.
+    async fn one(&self, sha: &str, transfer: &[u8]) -> Result<Uploaded, SyncError> {
         let total = transfer.len() as u64;
         let path = format!("/v1/blobs/{sha}");
         let url = format!("{}{path}", self.base);
@@ -583,6 +699,7 @@ impl Upload<'_> {
             (header_u64(&head, blob::UPLOAD_OFFSET).unwrap_or(0), retries)
         };
         let mut sent = 0;
+        let mut receipt = None;
         while offset < total {
             let end = (offset + self.opts.chunk_bytes as u64).min(total);
             let chunk = &transfer[offset as usize..end as usize];
@@ -590,14 +707,17 @@ impl Upload<'_> {
             let hashed = blob::Chunk::new(chunk);
             let sig = self.van.sign_request_hashed("PATCH", &path, hashed.sha256());
             let checksum = hashed.checksum();
+            let final_chunk = end == total;
             let patch = |c: &reqwest::Client| {
-                c.patch(&url)
+                let req = c
+                    .patch(&url)
                     .header(request::SENDER, self.van_id)
                     .header(request::SIGNATURE, &sig)
                     .header(blob::UPLOAD_OFFSET, offset)
                     .header(blob::UPLOAD_LENGTH, total)
-                    .header(blob::UPLOAD_CHECKSUM, &checksum)
-                    .body(chunk.to_vec())
+                    .header(blob::UPLOAD_CHECKSUM, &checksum);
+                let req = if final_chunk { req.header(blob::UPLOAD_COMMIT, self.commit) } else { req };
+                req.body(chunk.to_vec())
             };
             let mut answer = None;
             let mut last = String::new();
@@ -643,6 +763,12 @@ impl Upload<'_> {
             };
             match resp.status().as_u16() {
                 204 => offset = header_u64(&resp, blob::UPLOAD_OFFSET).unwrap_or(end),
+                // The batch was accepted with this blob. A receipt lost on the way is no loss: the
+                // commit that follows gets it again.
+                200 if final_chunk => {
+                    offset = header_u64(&resp, blob::UPLOAD_OFFSET).unwrap_or(end);
+                    receipt = resp.bytes().await.ok().map(|b| b.to_vec());
+                }
                 // The center holds a different amount than we thought (an earlier chunk did arrive): resume there.
                 409 => match header_u64(&resp, blob::UPLOAD_OFFSET) {
                     Some(held) => offset = held,
@@ -651,7 +777,13 @@ impl Upload<'_> {
                 _ => return Err(refused(resp).await),
             }
         }
-        Ok((sha.to_owned(), total, sent, retries))
+        Ok(Uploaded {
+            sha: sha.to_owned(),
+            total,
+            sent,
+            retries,
+            receipt,
+        })
     }
 }
 

@@ -17,6 +17,10 @@ pub const UPLOAD_OFFSET: &str = "upload-offset";
 pub const UPLOAD_LENGTH: &str = "upload-length";
 /// Header: `sha256 <hex>` of this chunk.
 pub const UPLOAD_CHECKSUM: &str = "upload-checksum";
+/// Header on a blob's last chunk asking the center to accept, once the blob is complete, the batch
+/// of this sequence number it holds pending, if that batch then lacks nothing; the answer is then
+/// `200` with the receipt instead of `204`.
+pub const UPLOAD_COMMIT: &str = "x-qafila-commit";
 /// Largest blob accepted (transfer form), bytes.
 pub const MAX_BLOB_BYTES: u64 = 32 * 1024 * 1024;
 /// Path of the signed `POST` by which a van asks which of a batch's blobs a center lacks.
