@@ -117,6 +117,10 @@ mod tests {
         let a = Awaiting::default();
         a.hold("VAN-1", 1, b"c", &["zz".into()]);
         assert_eq!(a.arrived("VAN-1", "zz", Some(1)), None);
-        assert_eq!(a.arrived("VAN-1", &sha(0), Some(1)), Some(b"c".to_vec()), "nothing real lacks");
+        assert_eq!(
+            a.arrived("VAN-1", &sha(0), Some(1)),
+            Some(b"c".to_vec()),
+            "nothing real lacks"
+        );
     }
 }

@@ -312,7 +312,10 @@ async fn patch(s: &common::Server, van: &mut Van, sha: &str, commit: Option<&str
         .http
         .patch(format!("{}{path}", s.url))
         .header(request::SENDER, "VAN-07")
-        .header(request::SIGNATURE, van.sign_request_hashed("PATCH", &path, chunk.sha256()))
+        .header(
+            request::SIGNATURE,
+            van.sign_request_hashed("PATCH", &path, chunk.sha256()),
+        )
         .header(blob::UPLOAD_OFFSET, 0)
         .header(blob::UPLOAD_LENGTH, transfer.len())
         .header(blob::UPLOAD_CHECKSUM, chunk.checksum());
@@ -355,7 +358,10 @@ async fn the_last_blob_commits_the_batch_only_when_asked_and_nothing_lacks() {
         (StatusCode::BAD_REQUEST, Some("malformed"))
     );
     assert!(
-        json(&body)["message"].as_str().unwrap_or("").contains(blob::UPLOAD_COMMIT),
+        json(&body)["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains(blob::UPLOAD_COMMIT),
         "{}",
         json(&body)
     );
@@ -380,7 +386,14 @@ async fn the_last_blob_commits_the_batch_only_when_asked_and_nothing_lacks() {
     assert_eq!((receipt.seq_from, receipt.documents.len()), (batch.seq, 1));
     assert_eq!(s.center.metrics().batches_accepted(), 1);
     assert_eq!(s.center.metrics().batches_committed_with_blob(), 1);
-    assert_eq!(s.center.db().pending("VAN-07", batch.seq as i64).await.expect("pending"), None);
+    assert_eq!(
+        s.center
+            .db()
+            .pending("VAN-07", batch.seq as i64)
+            .await
+            .expect("pending"),
+        None
+    );
     assert_eq!(van.sync_status().expect("status").documents_pending, 0);
 }
 

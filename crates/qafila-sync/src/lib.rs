@@ -332,9 +332,7 @@ impl Agent<'_> {
                     }
                     202 => {
                         let answer: blob::MissingBlobs = resp.json().await.map_err(|e| unreachable(e.to_string()))?;
-                        let receipt = self
-                            .upload_missing(answer.missing_blobs, &batch, progress)
-                            .await?;
+                        let receipt = self.upload_missing(answer.missing_blobs, &batch, progress).await?;
                         held = true;
                         // The last blob's upload asked the center to commit the batch with it, and
                         // brought the receipt back: the commit's round trip is saved.
@@ -716,7 +714,11 @@ impl Upload<'_> {
                     .header(blob::UPLOAD_OFFSET, offset)
                     .header(blob::UPLOAD_LENGTH, total)
                     .header(blob::UPLOAD_CHECKSUM, &checksum);
-                let req = if final_chunk { req.header(blob::UPLOAD_COMMIT, self.commit) } else { req };
+                let req = if final_chunk {
+                    req.header(blob::UPLOAD_COMMIT, self.commit)
+                } else {
+                    req
+                };
                 req.body(chunk.to_vec())
             };
             let mut answer = None;
