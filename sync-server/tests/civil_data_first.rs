@@ -61,6 +61,16 @@ async fn commit(s: &common::Server, signer: &Van, body: &[u8]) -> (StatusCode, V
     (resp.status(), resp.bytes().await.expect("body").to_vec())
 }
 
+/// Posts a batch's envelope, unsigned as the van's agent posts it (the envelope carries its signature).
+async fn post_envelope(s: &common::Server, envelope: &[u8]) -> reqwest::Response {
+    s.http
+        .post(format!("{}/v1/batches", s.url))
+        .body(envelope.to_vec())
+        .send()
+        .await
+        .expect("post")
+}
+
 fn json(body: &[u8]) -> serde_json::Value {
     serde_json::from_slice(body).unwrap_or_default()
 }
@@ -181,13 +191,7 @@ async fn the_center_knows_the_applicants_before_their_biometrics() {
     let right = named(hex::encode(env.ciphertext_hash()));
 
     // The envelope alone: 202 with every blob, and the center holds the three applicants.
-    let resp = s
-        .http
-        .post(format!("{}/v1/batches", s.url))
-        .body(batch.envelope.clone())
-        .send()
-        .await
-        .expect("post");
+    let resp = post_envelope(&s, &batch.envelope).await;
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
     let missing: blob::MissingBlobs = resp.json().await.expect("missing list");
     assert_eq!(missing.missing_blobs.len(), batch.blobs.len());
@@ -333,13 +337,7 @@ async fn the_last_blob_commits_the_batch_only_when_asked_and_nothing_lacks() {
     let mut van = common::van(tmp.path(), &s).await;
     enroll(&mut van, 71);
     let batch = van.next_batch(500).expect("batch").expect("one batch");
-    let resp = s
-        .http
-        .post(format!("{}/v1/batches", s.url))
-        .body(batch.envelope.clone())
-        .send()
-        .await
-        .expect("post");
+    let resp = post_envelope(&s, &batch.envelope).await;
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
     let seq = batch.seq.to_string();
     let (last, rest) = batch.blobs.split_last().expect("blobs");

@@ -580,7 +580,7 @@ impl Page {
         Ok(Page { status, body })
     }
 
-    /// The center's refusal, as [`refused`] reads it.
+    /// The center's refusal: its status, and the code and message of its JSON body.
     fn refused(&self) -> SyncError {
         let body: serde_json::Value = serde_json::from_slice(&self.body).unwrap_or_default();
         SyncError::Refused {
@@ -865,12 +865,9 @@ fn unreachable(e: String) -> SyncError {
 
 async fn refused(resp: reqwest::Response) -> SyncError {
     let status = resp.status().as_u16();
-    let body: serde_json::Value = resp.json().await.unwrap_or_default();
-    SyncError::Refused {
-        status,
-        code: body["code"].as_str().unwrap_or("unknown").to_owned(),
-        message: body["message"].as_str().unwrap_or("no message").to_owned(),
-    }
+    // A refusal whose body cannot be read is still a refusal, with an unknown code.
+    let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+    Page { status, body }.refused()
 }
 
 #[cfg(test)]
