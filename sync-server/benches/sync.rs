@@ -618,7 +618,8 @@ fn shaped() {
             if overhead <= 1.05 { "met" } else { "NOT MET" }
         );
         // What the cuts cost in bytes, beside what any sender that keeps the link busy has in flight
-        // (one round trip of data), which this proxy drops at a cut because it forwards whole requests.
+        // (one round trip of data). The proxy streams requests as a link does, so a cut loses what
+        // was still on its way; the center keeps what had arrived of a cut chunk.
         let extra = stats.bytes_up as f64 - payload as f64 * calm_stats.bytes_up as f64 / calm_payload as f64;
         println!(
             "   {:<52} {:>8.0} KB per cut, against {:.0} KB in flight over one round trip",

@@ -718,6 +718,29 @@ impl Center {
         }
     }
 
+    /// Keeps the part of a chunk that arrived before its link was cut (`received`, from `offset`),
+    /// so the van, asking with `HEAD`, resumes after it instead of sending the whole chunk again.
+    ///
+    /// The request's head was signed by the van (its signature covers the checksum of the whole
+    /// chunk, which cannot be checked on a part); over TLS the bytes that arrived are the van's. The
+    /// blob is checked against its name once complete, as every blob is, and discarded if it fails.
+    /// A part that would complete the blob is not kept: only a whole chunk can do that.
+    pub async fn keep_cut_chunk(&self, van: &VanRecord, sha: &str, offset: i64, length: i64, received: &[u8]) {
+        let fits = offset >= 0 && offset.saturating_add(received.len() as i64) < length;
+        if received.is_empty() || !fits || !blob::is_sha256_hex(sha) || length as u64 > blob::MAX_BLOB_BYTES {
+            return;
+        }
+        match self.db.blob_append(sha, offset, length, received).await {
+            Ok(state) if !state.complete => {
+                self.metrics.cut_chunk_kept(received.len());
+                tracing::debug!(van = %van.id, kept = received.len(), "kept the part of a chunk cut off by the link");
+            }
+            Ok(_) => {}
+            // Another upload of the same blob got there first (an offset the van will be told of).
+            Err(e) => tracing::debug!(van = %van.id, error = %e, "part of a cut chunk not kept"),
+        }
+    }
+
     /// Appends an upload chunk; a complete blob is decrypted and checked against its name.
     pub async fn blob_chunk(
         &self,
@@ -737,7 +760,8 @@ impl Center {
         if length <= 0 || length as u64 > blob::MAX_BLOB_BYTES {
             return Err(bad("declared length is zero or over the limit"));
         }
-        if chunk.checksum() != checksum {
+        let claimed = blob::parse_checksum(checksum).map_err(|e| bad(&e.to_string()))?;
+        if claimed != *chunk.sha256() {
             return Err(bad("chunk checksum mismatch (damaged in transit): resend it"));
         }
         // A blob sent in one piece (most are) is checked in memory and stored complete in one go; if

@@ -380,18 +380,35 @@ async fn patch_blob(
     h: HeaderMap,
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    let (body, _room) = budgeted_body(&c, &h, body, MAX_CHUNK_BYTES, 2).await?;
+    // The head is checked before the body is read: the van's signature covers the chunk's
+    // checksum, so a forged upload costs no memory, and what arrives of a signed chunk before its
+    // link is cut can be kept.
+    let head = async {
+        let claimed =
+            blob::parse_checksum(header(&h, blob::UPLOAD_CHECKSUM)?).map_err(|e| ApiError(CenterError::Wire(e)))?;
+        let van = c
+            .authenticate_van_hashed(
+                header(&h, request::SENDER)?,
+                "PATCH",
+                uri.path(),
+                &claimed,
+                header(&h, request::SIGNATURE)?,
+            )
+            .await?;
+        Ok::<_, ApiError>((van, number(&h, blob::UPLOAD_OFFSET)?, number(&h, blob::UPLOAD_LENGTH)?))
+    };
+    let (van, offset, length) = match head.await {
+        Ok(head) => head,
+        Err(e) => {
+            // Read and dropped, so the sender hears the refusal rather than a connection reset
+            // part-way through its upload (which a van would take for a cut link and retry).
+            discard(body, MAX_CHUNK_BYTES).await;
+            return Err(e);
+        }
+    };
+    let body = upload_body(&c, &h, body, &van, &sha, offset, length).await?;
     c.metrics().received(body.len());
     let chunk = blob::Chunk::new(&body);
-    let van = c
-        .authenticate_van_hashed(
-            header(&h, request::SENDER)?,
-            "PATCH",
-            uri.path(),
-            chunk.sha256(),
-            header(&h, request::SIGNATURE)?,
-        )
-        .await?;
     let commit = match h.get(blob::UPLOAD_COMMIT) {
         None => None,
         Some(_) => Some(u64::try_from(number(&h, blob::UPLOAD_COMMIT)?).map_err(|_| {
@@ -403,8 +420,8 @@ async fn patch_blob(
     };
     let upload = crate::center::BlobChunk {
         sha: &sha,
-        offset: number(&h, blob::UPLOAD_OFFSET)?,
-        length: number(&h, blob::UPLOAD_LENGTH)?,
+        offset,
+        length,
         checksum: header(&h, blob::UPLOAD_CHECKSUM)?,
         chunk,
     };
@@ -422,6 +439,94 @@ async fn patch_blob(
         }
         None => (StatusCode::NO_CONTENT, [offset]).into_response(),
     })
+}
+
+/// Reads and drops up to `limit` bytes of a body, keeping none of it.
+async fn discard(body: axum::body::Body, limit: usize) {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut read = 0;
+    while let Some(Ok(bytes)) = stream.next().await {
+        read += bytes.len();
+        if read > limit {
+            return;
+        }
+    }
+}
+
+/// Reads a blob chunk's body within the memory budget. If the link is cut before the whole body
+/// has arrived, what did arrive is kept for the van to resume after ([`Center::keep_cut_chunk`]),
+/// and the request fails.
+///
+/// The reading runs in a task of its own: when a client goes away mid-body the server may drop
+/// this handler, and the part that arrived must still be kept.
+async fn upload_body(
+    c: &Arc<Center>,
+    h: &HeaderMap,
+    body: axum::body::Body,
+    van: &crate::db::VanRecord,
+    sha: &str,
+    offset: i64,
+    length: i64,
+) -> Result<Bytes, ApiError> {
+    use futures::StreamExt;
+    let declared = h
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(d) = declared.filter(|&d| d > MAX_CHUNK_BYTES as u64) {
+        return Err(ApiError(CenterError::Wire(qafila_wire::WireError::TooLarge {
+            what: "request body",
+            size: d as usize,
+            limit: MAX_CHUNK_BYTES,
+        })));
+    }
+    let (c, van, sha) = (c.clone(), van.clone(), sha.to_owned());
+    let reading = tokio::spawn(async move {
+        // The body and its copy into the store.
+        let _room = c
+            .budget()
+            .reserve(declared.unwrap_or(MAX_CHUNK_BYTES as u64).saturating_mul(2))
+            .await;
+        let mut stream = body.into_data_stream();
+        let mut got = Vec::with_capacity(declared.unwrap_or(0) as usize);
+        let mut cut = None;
+        while let Some(frame) = stream.next().await {
+            match frame {
+                Ok(bytes) if got.len() + bytes.len() <= MAX_CHUNK_BYTES => got.extend_from_slice(&bytes),
+                Ok(_) => {
+                    return Err(qafila_wire::WireError::TooLarge {
+                        what: "request body",
+                        size: MAX_CHUNK_BYTES + 1,
+                        limit: MAX_CHUNK_BYTES,
+                    });
+                }
+                Err(e) => {
+                    cut = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        if cut.is_none() && declared.is_some_and(|d| (got.len() as u64) < d) {
+            cut = Some(format!("{} of {} bytes arrived", got.len(), declared.unwrap_or(0)));
+        }
+        match cut {
+            None => Ok(Bytes::from(got)),
+            Some(reason) => {
+                c.keep_cut_chunk(&van, &sha, offset, length, &got).await;
+                Err(qafila_wire::WireError::Malformed {
+                    what: "request body",
+                    reason,
+                })
+            }
+        }
+    });
+    // The task is never aborted, so it ends only by finishing or by panicking, which goes on here
+    // as if the reading had run in this handler.
+    let read = reading
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    read.map_err(|e| ApiError(CenterError::Wire(e)))
 }
 
 #[derive(Deserialize)]

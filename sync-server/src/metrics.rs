@@ -26,6 +26,7 @@ pub struct Metrics {
     batches_accepted: AtomicU64,
     batches_awaiting_blobs: AtomicU64,
     batches_committed_with_blob: AtomicU64,
+    cut_chunk_bytes_kept: AtomicU64,
     documents_merged: AtomicU64,
     bytes_received: AtomicU64,
     // Codes are `&'static str` from `CenterError::code`: the label set stays small and bounded.
@@ -61,6 +62,16 @@ impl Metrics {
     /// Batches accepted that way so far.
     pub fn batches_committed_with_blob(&self) -> u64 {
         self.batches_committed_with_blob.load(Ordering::Relaxed)
+    }
+
+    /// These many bytes of a blob chunk whose link was cut were kept, so the van resumes after them.
+    pub fn cut_chunk_kept(&self, bytes: usize) {
+        self.cut_chunk_bytes_kept.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    /// Bytes of cut chunks kept so far.
+    pub fn cut_chunk_bytes_kept(&self) -> u64 {
+        self.cut_chunk_bytes_kept.load(Ordering::Relaxed)
     }
 
     /// A van-protocol request body of this size arrived.
@@ -167,6 +178,18 @@ pub async fn render(c: &Center, now: DateTime<Utc>) -> Result<String, CenterErro
         "qafila_batches_committed_with_blob_total",
         &[],
         m.batches_committed_with_blob(),
+    );
+    family(
+        &mut out,
+        "qafila_cut_chunk_bytes_kept_total",
+        "counter",
+        "Bytes of blob chunks cut off by a broken link that were kept, so the van did not send them again.",
+    );
+    sample(
+        &mut out,
+        "qafila_cut_chunk_bytes_kept_total",
+        &[],
+        m.cut_chunk_bytes_kept(),
     );
     family(
         &mut out,

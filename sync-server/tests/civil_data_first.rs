@@ -536,3 +536,130 @@ async fn the_status_command_lists_what_awaits_blobs() {
         "{shown}"
     );
 }
+
+/// Sends a `PATCH` of `whole` (its head signed by `van` over its checksum, or with a signature made
+/// for other bytes when `forged`) over a raw connection, and closes it after `sent` bytes of the
+/// body, as a link cut does.
+async fn cut_patch(s: &common::Server, van: &Van, sha: &str, whole: &[u8], sent: usize, forged: bool) {
+    use tokio::io::AsyncWriteExt;
+    let path = format!("/v1/blobs/{sha}");
+    let chunk = blob::Chunk::new(whole);
+    let signed_over = if forged {
+        *blob::Chunk::new(b"other bytes").sha256()
+    } else {
+        *chunk.sha256()
+    };
+    let head = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: center\r\n{}: VAN-07\r\n{}: {}\r\n{}: 0\r\n{}: {}\r\n{}: {}\r\nContent-Length: {}\r\n\r\n",
+        request::SENDER,
+        request::SIGNATURE,
+        van.sign_request_hashed("PATCH", &path, &signed_over),
+        blob::UPLOAD_OFFSET,
+        blob::UPLOAD_LENGTH,
+        whole.len(),
+        blob::UPLOAD_CHECKSUM,
+        chunk.checksum(),
+        whole.len()
+    );
+    let addr = s.url.trim_start_matches("http://");
+    let mut conn = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    conn.write_all(head.as_bytes()).await.expect("head");
+    conn.write_all(&whole[..sent]).await.expect("part of the body");
+    conn.flush().await.expect("flush");
+    drop(conn);
+}
+
+/// The bytes the center holds of blob `sha` (`Upload-Offset` of a `HEAD`), once the count has
+/// settled: a cut request's part is stored just after its connection ends.
+async fn held(s: &common::Server, sha: &str, expect: u64) -> u64 {
+    let mut last = u64::MAX;
+    for _ in 0..200 {
+        let r = s
+            .http
+            .head(format!("{}/v1/blobs/{sha}", s.url))
+            .send()
+            .await
+            .expect("head");
+        last = r
+            .headers()
+            .get(blob::UPLOAD_OFFSET)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .expect("Upload-Offset");
+        if last == expect {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    last
+}
+
+#[tokio::test]
+async fn a_chunk_cut_by_the_link_is_kept_in_part_and_the_van_sends_only_the_rest() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = common::start(tmp.path()).await;
+    let mut van = common::van(tmp.path(), &s).await;
+    enroll(&mut van, 81);
+    let batch = van.next_batch(500).expect("batch").expect("one batch");
+    assert_eq!(post_envelope(&s, &batch.envelope).await.status(), StatusCode::ACCEPTED);
+    let (first, second) = (&batch.blobs[0], &batch.blobs[1]);
+
+    // Signed by the van: what arrived before the cut is kept.
+    let whole = van.transfer_blob(first).expect("transfer form");
+    let part = whole.len() / 3;
+    cut_patch(&s, &van, first, &whole, part, false).await;
+    assert_eq!(
+        held(&s, first, part as u64).await,
+        part as u64,
+        "the part that arrived is held"
+    );
+    assert_eq!(s.center.metrics().cut_chunk_bytes_kept(), part as u64);
+
+    // Not signed by the van: nothing is kept, and nothing else changed.
+    let other = van.transfer_blob(second).expect("transfer form");
+    cut_patch(&s, &van, second, &other, other.len() / 2, true).await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(held(&s, second, 0).await, 0, "a forged upload leaves nothing");
+    assert_eq!(held(&s, first, part as u64).await, part as u64);
+
+    // The rest, sent from where the center stands, completes the blob, which is then checked
+    // against its name as any blob is.
+    let rest = &whole[part..];
+    let path = format!("/v1/blobs/{first}");
+    let chunk = blob::Chunk::new(rest);
+    let r = s
+        .http
+        .patch(format!("{}{path}", s.url))
+        .header(request::SENDER, "VAN-07")
+        .header(
+            request::SIGNATURE,
+            van.sign_request_hashed("PATCH", &path, chunk.sha256()),
+        )
+        .header(blob::UPLOAD_OFFSET, part)
+        .header(blob::UPLOAD_LENGTH, whole.len())
+        .header(blob::UPLOAD_CHECKSUM, chunk.checksum())
+        .body(rest.to_vec())
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(held(&s, first, whole.len() as u64).await, whole.len() as u64);
+    let missing = lacking(&s, &van, &batch.blobs).await;
+    assert!(!missing.contains(first), "the blob is complete and checked");
+    assert!(missing.contains(second));
+
+    // The van's sync sends what still lacks, and the batch is accepted.
+    let report = sync_once(&mut van, &s.url, &opts(), &mut |_| {}).await.expect("sync");
+    assert_eq!((report.batches, report.documents), (1, 1));
+    assert_eq!(van.sync_status().expect("status").documents_pending, 0);
+}
+
+/// The blobs of `blobs` the center says it lacks.
+async fn lacking(s: &common::Server, van: &Van, blobs: &[String]) -> Vec<String> {
+    let body = serde_json::to_vec(&blob::MissingQuery { blobs: blobs.to_vec() }).expect("json");
+    let (status, answer) = ask(s, van, &body).await;
+    assert_eq!(status, StatusCode::OK);
+    serde_json::from_value::<blob::MissingBlobs>(answer)
+        .expect("answer")
+        .missing_blobs
+}

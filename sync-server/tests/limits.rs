@@ -167,8 +167,9 @@ async fn eighty_concurrent_uploads_stay_within_512_mib() {
     let idle = peak_rss_mib(server.0.id());
 
     // Eighty vans at once, each with a 12 MiB batch and an 8 MiB blob chunk: without the memory
-    // budget the server peaked at 671 MiB here (measured with `memory_budget_mib = 100000`). These bodies are not valid, so each is refused, but
-    // only after the server has read it, which is what costs memory.
+    // budget the server peaked at 671 MiB here (measured with `memory_budget_mib = 100000`). These bodies are not valid, so each is refused: a
+    // batch only after the server has read it, which is what costs memory; a chunk on its unsigned
+    // head, its body read and dropped.
     let batch = bytes::Bytes::from(vec![0x5au8; 12 << 20]);
     let chunk = bytes::Bytes::from(vec![0xa5u8; 8 << 20]);
     let mut tasks = Vec::new();

@@ -20,6 +20,12 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
+    /// Whether the request itself goes through untouched (no drop, cut, duplicate, reordering or
+    /// extra delay), so it can be streamed upstream as it arrives.
+    pub(crate) fn leaves_request_alone(&self) -> bool {
+        !self.drop_request && self.cut_request_at.is_none() && !self.duplicate && !self.reorder && self.delay.is_zero()
+    }
+
     /// Draws the plan for request number `index`.
     ///
     /// Each request has its own stream keyed by its number, and every draw is made whatever the earlier ones gave,

@@ -156,10 +156,7 @@ pub(crate) struct Request {
 impl Request {
     /// Whether the client asked for the connection to close after this exchange.
     pub(crate) fn wants_close(&self) -> bool {
-        if self.headers.has_token("connection", "close") {
-            return true;
-        }
-        self.minor == 0 && !self.headers.has_token("connection", "keep-alive")
+        wants_close(self.minor, &self.headers)
     }
 
     /// Whether the response to this request has no body whatever its headers say.
@@ -170,15 +167,69 @@ impl Request {
     /// The request as sent upstream, and the length of its head; the upstream connection serves only this request.
     pub(crate) fn to_upstream(&self) -> (Vec<u8>, usize) {
         let mut out = Vec::with_capacity(512 + self.body.len());
-        out.extend_from_slice(format!("{} {} HTTP/1.1\r\n", self.method, self.target).as_bytes());
-        self.headers.write_end_to_end(&mut out, &["content-length"]);
-        if !self.body.is_empty() || self.headers.contains("content-length") {
-            out.extend_from_slice(format!("Content-Length: {}\r\n", self.body.len()).as_bytes());
-        }
-        out.extend_from_slice(b"Connection: close\r\n\r\n");
+        upstream_head(
+            &self.method,
+            &self.target,
+            &self.headers,
+            self.body.len() as u64,
+            &mut out,
+        );
         let head_len = out.len();
         out.extend_from_slice(&self.body);
         (out, head_len)
+    }
+}
+
+/// Whether a request of HTTP/1.`minor` with these headers asks for the connection to close after it.
+fn wants_close(minor: u8, headers: &Headers) -> bool {
+    if headers.has_token("connection", "close") {
+        return true;
+    }
+    minor == 0 && !headers.has_token("connection", "keep-alive")
+}
+
+/// Writes the head of a request as sent upstream, for a body of `body_len` bytes.
+fn upstream_head(method: &str, target: &str, headers: &Headers, body_len: u64, out: &mut Vec<u8>) {
+    out.extend_from_slice(format!("{method} {target} HTTP/1.1\r\n").as_bytes());
+    headers.write_end_to_end(out, &["content-length"]);
+    if body_len > 0 || headers.contains("content-length") {
+        out.extend_from_slice(format!("Content-Length: {body_len}\r\n").as_bytes());
+    }
+    out.extend_from_slice(b"Connection: close\r\n\r\n");
+}
+
+/// A request whose head has been read and whose body (of `body_len` bytes) has not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RequestHead {
+    pub(crate) method: String,
+    pub(crate) target: String,
+    pub(crate) minor: u8,
+    pub(crate) headers: Headers,
+    pub(crate) body_len: u64,
+}
+
+impl RequestHead {
+    /// The head as sent upstream.
+    pub(crate) fn to_upstream(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(512);
+        upstream_head(&self.method, &self.target, &self.headers, self.body_len, &mut out);
+        out
+    }
+
+    /// The request once its body has been read.
+    fn with_body(self, body: Vec<u8>) -> Request {
+        Request {
+            method: self.method,
+            target: self.target,
+            minor: self.minor,
+            headers: self.headers,
+            body,
+        }
+    }
+
+    /// Whether the client asked for the connection to close after this exchange.
+    pub(crate) fn wants_close(&self) -> bool {
+        wants_close(self.minor, &self.headers)
     }
 }
 
@@ -485,7 +536,16 @@ impl<S: AsyncRead + Unpin> Incoming<S> {
     }
 
     /// Reads the next request; `Ok(None)` when the client closed cleanly between requests.
+    #[cfg(test)]
     pub(crate) async fn read_request(&mut self) -> Result<Option<Request>, HttpError> {
+        match self.read_request_head().await? {
+            Some(head) => self.read_request_body(head).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads the next request's head; `Ok(None)` when the client closed cleanly between requests.
+    pub(crate) async fn read_request_head(&mut self) -> Result<Option<RequestHead>, HttpError> {
         let Some(raw) = self.read_head().await? else {
             return Ok(None);
         };
@@ -493,19 +553,33 @@ impl<S: AsyncRead + Unpin> Incoming<S> {
         if headers.contains("transfer-encoding") {
             return Err(HttpError::Unsupported("request Transfer-Encoding"));
         }
-        let len = headers.content_length()?.unwrap_or(0);
-        if len > MAX_BODY {
+        let body_len = headers.content_length()?.unwrap_or(0);
+        if body_len > MAX_BODY {
             return Err(HttpError::BodyTooLarge);
         }
-        let mut body = Vec::new();
-        self.read_exact_bytes(len, &mut body).await?;
-        Ok(Some(Request {
+        Ok(Some(RequestHead {
             method,
             target,
             minor,
             headers,
-            body,
+            body_len,
         }))
+    }
+
+    /// Reads the body that follows `head`.
+    pub(crate) async fn read_request_body(&mut self, head: RequestHead) -> Result<Request, HttpError> {
+        let mut body = Vec::new();
+        self.read_exact_bytes(head.body_len, &mut body).await?;
+        Ok(head.with_body(body))
+    }
+
+    /// Reads the next piece of a body that has `left` bytes to go: at least one byte, at most `left`.
+    pub(crate) async fn read_piece(&mut self, left: u64) -> Result<Vec<u8>, HttpError> {
+        if self.buf.is_empty() && self.fill().await? == 0 {
+            return Err(HttpError::UnexpectedEof);
+        }
+        let take = usize::try_from(left).unwrap_or(usize::MAX).min(self.buf.len());
+        Ok(self.buf.drain(..take).collect())
     }
 
     /// Reads the final response to a request, skipping interim 1xx responses.

@@ -6,13 +6,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::Instant;
 
 use crate::config::Config;
 use crate::faults::{Plan, cut_point};
-use crate::http::{HttpError, Incoming, Request, Response};
+use crate::http::{HttpError, Incoming, Request, RequestHead, Response};
 use crate::rng::SplitMix64;
 use crate::shaping::{Meter, TokenBucket};
 use crate::stats::{Counters, Stats, bump};
@@ -178,30 +180,92 @@ async fn client_loop(shared: &Shared, stream: TcpStream) {
     let down = Meter::new(shared.down.clone(), shared.counters.clone(), |c| &c.bytes_down);
     let mut client = Incoming::new(stream, Some(up));
     loop {
-        let req = match client.read_request().await {
-            Ok(Some(req)) => req,
+        let head = match client.read_request_head().await {
+            Ok(Some(head)) => head,
             Ok(None) => return,
-            Err(e) => {
-                if let Some((status, reason)) = e.client_status() {
-                    let resp = Response::plain(status, reason, &format!("{e}\n"));
-                    let (bytes, _) = resp.to_client(true, false);
-                    let _ = down.write_all(client.get_mut(), &bytes).await;
-                }
-                return;
-            }
+            Err(e) => return refuse(&mut client, &down, &e).await,
         };
-        bump(&shared.counters.requests, 1);
         let index = shared.next_request.fetch_add(1, Ordering::Relaxed) + 1;
         let plan = if shared.faults_on.load(Ordering::Relaxed) {
             Plan::draw(&shared.config.faults, shared.config.seed, index)
         } else {
             Plan::default()
         };
-        match handle(shared, &mut client, &down, &req, &plan, index).await {
+        let next = if plan.leaves_request_alone() {
+            relay_streaming(shared, &mut client, &down, head, &plan, index).await
+        } else {
+            let req = match client.read_request_body(head).await {
+                Ok(req) => req,
+                Err(e) => return refuse(&mut client, &down, &e).await,
+            };
+            bump(&shared.counters.requests, 1);
+            handle(shared, &mut client, &down, &req, &plan, index).await
+        };
+        match next {
             Next::KeepAlive => {}
             Next::Close => return,
         }
     }
+}
+
+/// Answers a request the proxy could not read, when the error is the client's to hear about.
+async fn refuse(client: &mut Incoming<TcpStream>, down: &Meter, e: &HttpError) {
+    if let Some((status, reason)) = e.client_status() {
+        let resp = Response::plain(status, reason, &format!("{e}\n"));
+        let (bytes, _) = resp.to_client(true, false);
+        let _ = down.write_all(client.get_mut(), &bytes).await;
+    }
+}
+
+/// Relays a request whose plan leaves it alone: its head and body go upstream as they arrive, each
+/// piece one latency after it crossed the client link, as a real link carries bytes. So a link cut
+/// loses only what was still on its way, and the server gets what had crossed (the faults that
+/// need the whole request, and the extra delays, take the other path).
+async fn relay_streaming(
+    shared: &Shared,
+    client: &mut Incoming<TcpStream>,
+    down: &Meter,
+    head: RequestHead,
+    plan: &Plan,
+    index: u64,
+) -> Next {
+    let latency = shared.config.shaping.latency;
+    let (is_head, close) = (head.method == "HEAD", head.wants_close());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
+    let read = async move {
+        // A send fails only once the writer has given up on upstream; the body is still read to its
+        // end so the client hears the 502 on a connection in a known state.
+        let _ = tx.send((Instant::now() + latency, head.to_upstream()));
+        let mut left = head.body_len;
+        while left > 0 {
+            let piece = client.read_piece(left).await?;
+            left -= piece.len() as u64;
+            let _ = tx.send((Instant::now() + latency, piece));
+        }
+        Ok::<_, HttpError>(client)
+    };
+    let write = async {
+        let mut up = TcpStream::connect(shared.upstream).await?;
+        let _ = up.set_nodelay(true);
+        while let Some((due, bytes)) = rx.recv().await {
+            tokio::time::sleep_until(due).await;
+            up.write_all(&bytes).await?;
+        }
+        Ok::<_, std::io::Error>(up)
+    };
+    let (read, write) = tokio::join!(read, write);
+    mark_forwarded(shared, index);
+    // The client stopped part-way: what crossed has been delivered, and the upstream connection
+    // closes here with the request unfinished.
+    let Ok(client) = read else {
+        return Next::Close;
+    };
+    bump(&shared.counters.requests, 1);
+    let resp = match write {
+        Ok(up) => Incoming::new(up, None).read_response(is_head).await,
+        Err(e) => Err(HttpError::from(e)),
+    };
+    reply(shared, client, down, resp, close, is_head, plan).await
 }
 
 /// Relays one request according to `plan`.
@@ -241,12 +305,26 @@ async fn handle(
         bump(&c.duplicated, 1);
         resp = exchange(shared.upstream, &bytes, req.is_head()).await;
     }
+    reply(shared, client, down, resp, close, req.is_head(), plan).await
+}
+
+/// Brings upstream's response (or a 502 for its failure) back to the client according to `plan`.
+async fn reply(
+    shared: &Shared,
+    client: &mut Incoming<TcpStream>,
+    down: &Meter,
+    resp: Result<Response, HttpError>,
+    close: bool,
+    is_head: bool,
+    plan: &Plan,
+) -> Next {
+    let c = &shared.counters;
     let resp = match resp {
         Ok(resp) => resp,
         Err(e) => {
             sleep_nonzero(shared.config.shaping.latency).await;
             let resp = Response::plain(502, "Bad Gateway", &format!("upstream: {e}\n"));
-            let (out, _) = resp.to_client(close, req.is_head());
+            let (out, _) = resp.to_client(close, is_head);
             return write_and_continue(client, down, &out, close).await;
         }
     };
@@ -256,7 +334,7 @@ async fn handle(
     }
     sleep_nonzero(shared.config.shaping.latency).await;
     let close = close || resp.ends_connection();
-    let (out, head_len) = resp.to_client(close, req.is_head());
+    let (out, head_len) = resp.to_client(close, is_head);
     if let Some(frac) = plan.cut_response_at {
         bump(&c.cut_response_bodies, 1);
         let end = cut_point(head_len, out.len(), frac);

@@ -837,3 +837,59 @@ async fn shutdown_closes_connections_and_stops_listening() {
     })
     .await;
 }
+
+/// A request the proxy leaves alone crosses as a stream: upstream has its first bytes before the
+/// client has sent the rest, and when the client stops part-way, upstream keeps what had crossed
+/// and then sees the connection end, as behind a real link.
+#[tokio::test]
+async fn an_untouched_request_streams_and_a_cut_body_arrives_in_part() {
+    bounded(30, async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind upstream");
+        let upstream = listener.local_addr().expect("addr");
+        let (got_tx, mut got_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.expect("accept");
+            let mut buf = vec![0u8; 4096];
+            loop {
+                match s.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => {
+                        let _ = got_tx.send(buf[..n].to_vec());
+                    }
+                }
+            }
+        });
+        let proxy = FaultProxy::start(upstream, shaped(None, Duration::from_millis(50), None))
+            .await
+            .expect("start");
+        let mut client = TcpStream::connect(proxy.addr()).await.expect("connect");
+        let body = payload(1000, 3);
+        client
+            .write_all(b"PATCH /v1/blobs/x HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n")
+            .await
+            .expect("head");
+        client.write_all(&body[..400]).await.expect("first part");
+        let mut seen = Vec::new();
+        while !seen.ends_with(&body[..400]) {
+            let piece = got_rx
+                .recv()
+                .await
+                .expect("upstream got the first part before the rest was sent");
+            seen.extend_from_slice(&piece);
+        }
+        assert!(seen.starts_with(b"PATCH /v1/blobs/x HTTP/1.1\r\n"));
+        drop(client);
+        while let Some(piece) = got_rx.recv().await {
+            seen.extend_from_slice(&piece);
+        }
+        assert!(seen.ends_with(&body[..400]), "nothing but the part sent crossed");
+        server.await.expect("upstream saw the connection end");
+        assert_eq!(
+            proxy.stats().requests,
+            0,
+            "an unfinished request is not counted as read"
+        );
+        proxy.shutdown().await;
+    })
+    .await;
+}

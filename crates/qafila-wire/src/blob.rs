@@ -3,9 +3,10 @@
 //!
 //! The model is tus's: `HEAD /v1/blobs/{sha256}` answers `Upload-Offset` (bytes already held) and
 //! `Upload-Length` once known; `PATCH /v1/blobs/{sha256}` with `Upload-Offset`, `Upload-Length` and
-//! `Upload-Checksum: sha256 <hex>` appends one chunk if the offset is right. A complete upload is
+//! `Upload-Checksum: sha256 <base64>` (tus's form) appends one chunk if the offset is right. A complete upload is
 //! decrypted and checked against its name before the center uses it.
 
+use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use crate::WireError;
@@ -15,7 +16,7 @@ use crate::envelope::decrypt_with;
 pub const UPLOAD_OFFSET: &str = "upload-offset";
 /// Header: total size of the transfer form.
 pub const UPLOAD_LENGTH: &str = "upload-length";
-/// Header: `sha256 <hex>` of this chunk.
+/// Header: `sha256 <base64>` of this chunk (the hex form of earlier vans is read too).
 pub const UPLOAD_CHECKSUM: &str = "upload-checksum";
 /// Header on a blob's last chunk asking the center to accept, once the blob is complete, the batch
 /// of this sequence number it holds pending, if that batch then lacks nothing; the answer is then
@@ -76,8 +77,34 @@ impl<'a> Chunk<'a> {
 
     /// The chunk's `Upload-Checksum` value.
     pub fn checksum(&self) -> String {
-        format!("sha256 {}", hex::encode(self.sha256))
+        format!(
+            "sha256 {}",
+            base64::engine::general_purpose::STANDARD.encode(self.sha256)
+        )
     }
+}
+
+/// Reads an `Upload-Checksum` value: the SHA-256 it names, in base64 (tus's form) or hex (as
+/// earlier vans sent it).
+pub fn parse_checksum(value: &str) -> Result<[u8; 32], WireError> {
+    let bad = |reason: &str| WireError::Malformed {
+        what: "Upload-Checksum",
+        reason: reason.into(),
+    };
+    let (algorithm, digest) = value
+        .split_once(' ')
+        .ok_or_else(|| bad("expected `sha256 <base64 digest>`"))?;
+    if !algorithm.eq_ignore_ascii_case("sha256") {
+        return Err(bad(&format!("algorithm {algorithm:?} is not supported, only sha256")));
+    }
+    let bytes = if digest.len() == 64 {
+        hex::decode(digest).map_err(|_| bad("the hex digest is not hex"))?
+    } else {
+        base64::engine::general_purpose::STANDARD
+            .decode(digest)
+            .map_err(|_| bad("the digest is neither base64 nor hex"))?
+    };
+    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| bad("the digest is not 32 bytes long"))
 }
 
 /// Decrypts a complete transfer form and checks it hashes to `sha256`.

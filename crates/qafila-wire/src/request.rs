@@ -1,9 +1,10 @@
 //! Signed HTTP requests: how a van (or a peer center) proves who sends a blob chunk or asks for updates.
 //!
-//! Headers `x-qafila-sender` and `x-qafila-signature` (hex ed25519 over
+//! Headers `x-qafila-sender` and `x-qafila-signature` (base64 ed25519, or hex as earlier vans sent it, over
 //! SHA-256(`qafila/request/v1` ‖ method ‖ path-and-query ‖ SHA-256(body))). No timestamp: a replayed
 //! request is harmless (uploads are idempotent by offset, reads return data encrypted to the sender).
 
+use base64::Engine;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use sha2::{Digest, Sha256};
 
@@ -37,7 +38,9 @@ pub fn sign(key: &SigningKey, method: &str, path_and_query: &str, body: &[u8]) -
 
 /// [`sign`] for a body whose SHA-256 is already known.
 pub fn sign_hashed(key: &SigningKey, method: &str, path_and_query: &str, body_sha256: &[u8; 32]) -> String {
-    hex::encode(key.sign(&digest(method, path_and_query, body_sha256)).to_bytes())
+    // Base64 rather than hex: 40 bytes fewer on every request, which on a van's slow link is 0.2 % of
+    // the blob uploads.
+    base64::engine::general_purpose::STANDARD.encode(key.sign(&digest(method, path_and_query, body_sha256)).to_bytes())
 }
 
 /// Checks a request's signature header value.
@@ -46,9 +49,9 @@ pub fn verify(
     method: &str,
     path_and_query: &str,
     body: &[u8],
-    signature_hex: &str,
+    signature: &str,
 ) -> Result<(), WireError> {
-    verify_hashed(key, method, path_and_query, &body_sha256(body), signature_hex)
+    verify_hashed(key, method, path_and_query, &body_sha256(body), signature)
 }
 
 /// [`verify`] for a body whose SHA-256 is already known.
@@ -57,9 +60,14 @@ pub fn verify_hashed(
     method: &str,
     path_and_query: &str,
     body_sha256: &[u8; 32],
-    signature_hex: &str,
+    signature: &str,
 ) -> Result<(), WireError> {
-    let bytes = hex::decode(signature_hex).map_err(|_| WireError::BadSignature("request"))?;
+    let bytes = if signature.len() == 128 {
+        hex::decode(signature).ok()
+    } else {
+        base64::engine::general_purpose::STANDARD.decode(signature).ok()
+    }
+    .ok_or(WireError::BadSignature("request"))?;
     let sig = Signature::from_slice(&bytes).map_err(|_| WireError::BadSignature("request"))?;
     key.verify(&digest(method, path_and_query, body_sha256), &sig)
         .map_err(|_| WireError::BadSignature("request"))
@@ -90,7 +98,12 @@ mod tests {
             prop_assert_eq!(&whole, &sign_hashed(&key, "PATCH", path, chunk.sha256()));
             prop_assert!(verify(&vk, "PATCH", path, &body, &whole).is_ok());
             prop_assert!(verify_hashed(&vk, "PATCH", path, chunk.sha256(), &whole).is_ok());
-            prop_assert_eq!(chunk.checksum(), format!("sha256 {}", hex::encode(Sha256::digest(&body))));
+            let digest: [u8; 32] = Sha256::digest(&body).into();
+            prop_assert_eq!(crate::blob::parse_checksum(&chunk.checksum()).ok(), Some(digest));
+            prop_assert_eq!(crate::blob::parse_checksum(&format!("sha256 {}", hex::encode(digest))).ok(), Some(digest));
+            // A van from before base64 signed in hex: still honoured.
+            let sig = Signature::from_slice(&base64::engine::general_purpose::STANDARD.decode(&whole).unwrap()).unwrap();
+            prop_assert!(verify(&vk, "PATCH", path, &body, &hex::encode(sig.to_bytes())).is_ok());
             prop_assert!(verify(&vk, "POST", path, &body, &whole).is_err());
             prop_assert!(verify(&vk, "PATCH", "/v1/blobs/01", &body, &whole).is_err());
             let mut changed = body.clone();
